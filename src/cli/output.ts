@@ -1,0 +1,26 @@
+// Printing readings for people (a table) and for machines (JSON lines).
+
+import type { RegisterReading } from '../registers/index.js';
+
+export function readingJson(reading: RegisterReading): Record<string, unknown> {
+  const json: Record<string, unknown> = { id: reading.registerId, name: reading.name, value: reading.value, unit: reading.unit };
+  if (reading.text !== undefined) json.text = reading.text;
+  return json;
+}
+
+export function readingRow(reading: RegisterReading): string[] {
+  const name = reading.name ?? `register ${reading.registerId}`;
+  if (reading.text !== undefined) return [name, String(reading.registerId), reading.text ?? '(no date yet)', ''];
+  return [name, String(reading.registerId), reading.value, reading.unit];
+}
+
+/** Columns padded to their widest cell. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,121 @@
+import { Command, Option } from 'commander';
+import { LinkError } from '../links/errors.js';
+import { simulatorFromOptions } from '../meter/connect.js';
+import { faultKinds } from '../simulator/meter-port.js';
+import { energyUnits } from '../simulator/multical-402.js';
+import { serveSimulatorOverPty } from '../simulator/pty-server.js';
+import { serveSimulatorOverTcp } from '../simulator/tcp-server.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { wholeNumber } from './meter-options.js';
+
+interface SimulateOptions {
+  listen?: string;
+  pty?: string;
+  model: 'multical-402';
+  pace?: boolean;
+  baud?: number;
+  turnaroundMs?: number;
+  echo?: boolean;
+  fault: string[];
+  faultEvery?: number;
+  seed?: number;
+  serial?: number;
+  energyUnit?: string;
+  speed?: number;
+}
+
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .description('serve a simulated MULTICAL 402 to other programs, over TCP or on a pseudo-terminal')
+    .option('--listen <url>', 'serve as a raw TCP bridge, e.g. tcp://127.0.0.1:2002')
+    .option('--pty <path>', 'serve on a pseudo-terminal linked at this path, e.g. /tmp/ttyKAM (needs socat)')
+    .addOption(new Option('--model <model>', 'the meter to simulate').choices(['multical-402']).default('multical-402'))
+    .option('--pace', 'deliver bytes at the speed of a real 1200 baud 8N2 line')
+    .addOption(new Option('--baud <rate>', 'line speed for --pace').argParser(wholeNumber('--baud')))
+    .addOption(new Option('--turnaround-ms <ms>', "the meter's pause before answering (default 50 with --pace, else 0)").argParser(wholeNumber('--turnaround-ms')))
+    .option('--echo', 'echo every request byte back first, as many optical heads do')
+    .addOption(new Option('--fault <kind>', `inject a fault, repeatable: ${faultKinds.join(', ')}`).argParser(collect).default([]))
+    .addOption(new Option('--fault-every <n>', 'fault requests 1, 1+n, 1+2n … (default: every request)').argParser(wholeNumber('--fault-every')))
+    .addOption(new Option('--seed <n>', 'vary the weather and household').argParser(wholeNumber('--seed')))
+    .addOption(new Option('--serial <n>', 'serial number the meter reports').argParser(wholeNumber('--serial')))
+    .addOption(new Option('--energy-unit <unit>', 'unit of the heat energy register').choices([...energyUnits]))
+    .addOption(new Option('--speed <factor>', 'simulated seconds per real second').argParser(positive))
+    .addHelpText(
+      'after',
+      `
+Runs until interrupted (Ctrl-C or SIGTERM). Prints one line per endpoint once it is ready.
+
+Examples:
+  kamstrup-logger simulate --listen tcp://127.0.0.1:2002 --pace
+  kamstrup-logger simulate --pty /tmp/ttyKAM --echo --fault crc-error --fault-every 3
+  kamstrup-logger read --meter tcp://127.0.0.1:2002 heat_energy power`,
+    )
+    .action(async (options: SimulateOptions) => {
+      if (!options.listen && !options.pty) throw new CliError(ExitCode.usage, 'simulate needs --listen tcp://HOST:PORT, --pty PATH, or both');
+      const { meter, line } = simulatorFromOptions(
+        {
+          echo: options.echo ?? false,
+          pace: options.pace ?? false,
+          faults: options.fault,
+          ...(options.baud !== undefined && { baudRate: options.baud }),
+          ...(options.turnaroundMs !== undefined && { turnaroundMs: options.turnaroundMs }),
+          ...(options.faultEvery !== undefined && { faultEvery: options.faultEvery }),
+          ...(options.seed !== undefined && { seed: options.seed }),
+          ...(options.serial !== undefined && { serialNumber: options.serial }),
+          ...(options.energyUnit !== undefined && { energyUnit: options.energyUnit }),
+          ...(options.speed !== undefined && { speed: options.speed }),
+        },
+        'simulate',
+      );
+      const closers: (() => Promise<void>)[] = [];
+      const stop = async (): Promise<void> => {
+        await Promise.all(closers.map((close) => close()));
+      };
+      try {
+        if (options.listen) {
+          const { host, port } = parseListenUrl(options.listen);
+          const server = await serveSimulatorOverTcp(meter, line, host, port).catch((error: unknown) => {
+            throw new CliError(ExitCode.failure, `cannot listen on ${options.listen}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          });
+          closers.push(() => server.close());
+          process.stdout.write(`simulated ${options.model} serial ${meter.serialNumber} listening on tcp://${server.host}:${server.port}\n`);
+        }
+        if (options.pty) {
+          const pty = await serveSimulatorOverPty(meter, line, options.pty);
+          closers.push(() => pty.close());
+          process.stdout.write(`simulated ${options.model} serial ${meter.serialNumber} on pseudo-terminal ${pty.path}\n`);
+        }
+      } catch (error) {
+        await stop();
+        if (error instanceof LinkError) throw new CliError(ExitCode.failure, error.message, { cause: error });
+        throw error;
+      }
+      await new Promise<void>((resolve) => {
+        const finish = (): void => resolve();
+        process.once('SIGINT', finish);
+        process.once('SIGTERM', finish);
+      });
+      await stop();
+    });
+}
+
+function parseListenUrl(text: string): { host: string; port: number } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(ExitCode.usage, `--listen takes tcp://HOST:PORT, not "${text}"`);
+  }
+  if (url.protocol !== 'tcp:' || !url.hostname || url.port === '') throw new CliError(ExitCode.usage, `--listen takes tcp://HOST:PORT, not "${text}"`);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',')];
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(ExitCode.usage, `--speed takes a number above 0, not "${value}"`);
+  return n;
+}

@@ -1,0 +1,33 @@
+// Errors of the meter links: each says what went wrong and what to do about it.
+
+export type LinkErrorCode =
+  | 'bad-url' // the meter URL is not one this program understands
+  | 'device-not-found' // no such serial device
+  | 'permission-denied' // the device exists but this user may not open it
+  | 'device-busy' // another program holds the device
+  | 'connection-refused' // nothing listens on the TCP bridge's port
+  | 'host-not-found' // the bridge's host name does not resolve
+  | 'connect-timeout' // the bridge did not accept the connection in time
+  | 'closed' // the link was closed (unplugged head, bridge dropped the connection)
+  | 'tool-missing' // an external program the link needs is not installed
+  | 'io'; // any other operating-system error
+
+export class LinkError extends Error {
+  override readonly name = 'LinkError';
+  readonly code: LinkErrorCode;
+
+  constructor(code: LinkErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** A dropped link may come back on the next attempt; a missing device or a typo will not. */
+  get retryable(): boolean {
+    return this.code === 'closed' || this.code === 'io' || this.code === 'connect-timeout';
+  }
+}
+
+export function errnoOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}

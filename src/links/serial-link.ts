@@ -1,0 +1,99 @@
+// A serial optical head (USB IR head on /dev/ttyUSB0, a pseudo-terminal from socat or
+// `kamstrup-logger simulate --pty`). KMP runs at 1200 baud, 8 data bits, no parity, 2 stop bits.
+
+import { access, constants as fsConstants, stat } from 'node:fs/promises';
+import { SerialPort } from 'serialport';
+import { LinkError, errnoOf } from './errors.js';
+import type { LinkReceiver, MeterLink } from './link.js';
+
+export interface SerialLinkOptions {
+  readonly path: string;
+  readonly baudRate?: number;
+}
+
+export const KMP_BAUD_RATE = 1200;
+
+export class SerialLink implements MeterLink {
+  readonly description: string;
+  private port: SerialPort | null = null;
+  private readonly options: SerialLinkOptions;
+
+  constructor(options: SerialLinkOptions) {
+    this.options = options;
+    this.description = `serial ${options.path}`;
+  }
+
+  get isOpen(): boolean {
+    return this.port !== null;
+  }
+
+  async open(receiver: LinkReceiver): Promise<void> {
+    if (this.port) return;
+    const { path, baudRate = KMP_BAUD_RATE } = this.options;
+    const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 2, autoOpen: false });
+    await new Promise<void>((resolve, reject) => {
+      port.open((error) => (error ? reject(error) : resolve()));
+    }).catch(async (error: unknown) => {
+      throw await openError(path, error);
+    });
+    this.port = port;
+    port.on('data', (chunk: Buffer) => receiver.data(chunk));
+    port.on('error', () => {
+      // 'close' follows and reports.
+    });
+    port.on('close', () => {
+      if (this.port !== port) return;
+      this.port = null;
+      receiver.closed(new LinkError('closed', `${path} closed: was the optical head unplugged? It is reopened on the next read.`));
+    });
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    const port = this.port;
+    if (!port) return Promise.reject(new LinkError('closed', `${this.description} is not open`));
+    // drain() waits until the bytes are on the line, so the answer timeout starts at the right moment.
+    return new Promise((resolve, reject) => {
+      port.write(Buffer.from(bytes));
+      port.drain((error) => {
+        if (error) reject(new LinkError('closed', `writing to ${this.options.path} failed: ${error.message}`, { cause: error }));
+        else resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    if (!port?.isOpen) return Promise.resolve();
+    return new Promise((resolve) => port.close(() => resolve()));
+  }
+}
+
+/** serialport reports open failures as text; the file system tells the cause reliably. */
+async function openError(path: string, error: unknown): Promise<LinkError> {
+  const detail = error instanceof Error ? error.message : String(error);
+  try {
+    await stat(path);
+  } catch (statError) {
+    if (errnoOf(statError) === 'ENOENT') {
+      return new LinkError(
+        'device-not-found',
+        `no serial device ${path}: is the optical head plugged in? List heads with \`ls -l /dev/serial/by-id/\` and use that stable path.`,
+        { cause: error },
+      );
+    }
+  }
+  try {
+    await access(path, fsConstants.R_OK | fsConstants.W_OK);
+  } catch {
+    return new LinkError(
+      'permission-denied',
+      `permission denied opening ${path}: add your user to the group that owns it (usually dialout: \`sudo usermod -aG dialout $USER\`, then log in again), or run the container with \`group_add: [dialout]\`.`,
+      { cause: error },
+    );
+  }
+  if (/lock|busy/i.test(detail)) {
+    return new LinkError('device-busy', `${path} is in use by another program: one process owns one optical head (stop the other reader).`, { cause: error });
+  }
+  return new LinkError('io', `cannot open ${path}: ${detail}`, { cause: error });
+}
