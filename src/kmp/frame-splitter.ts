@@ -51,7 +51,7 @@ export class FrameSplitter {
           events.push({ kind: 'frame', frame: Uint8Array.from(this.buffer) });
           this.buffer = [];
           this.collecting = false;
-        } else if (this.buffer.length > MAX_FRAME_BYTES) {
+        } else if (this.buffer.length >= MAX_FRAME_BYTES) {
           this.discarded += this.buffer.length;
           this.buffer = [];
           this.collecting = false;

@@ -74,9 +74,7 @@ export function encodeRequest(request: KmpRequest): ApplicationMessage {
   const data = new Uint8Array(1 + 2 * ids.length);
   data[0] = ids.length;
   ids.forEach((id, i) => {
-    if (!Number.isInteger(id) || id < 0 || id > 0xffff) {
-      throw new KmpError('bad-value', `register id ${id} is not a 16-bit number`, { expected: '0 … 65535', actual: String(id) });
-    }
+    checkRange('register id', id, 0xffff);
     data[1 + 2 * i] = id >> 8;
     data[2 + 2 * i] = id & 0xff;
   });
@@ -113,6 +111,7 @@ export function decodeRequest(message: ApplicationMessage): KmpRequest {
 }
 
 export function encodeGetTypeResponse(info: MeterTypeInfo): Uint8Array {
+  checkRange('meter type', info.meterType, 0xffff);
   let letter = 0;
   let number = 0;
   if (info.softwareRevision !== null) {
@@ -140,6 +139,7 @@ export function decodeGetTypeResponse(data: Uint8Array): MeterTypeInfo {
 }
 
 export function encodeGetSerialNoResponse(serial: number): Uint8Array {
+  checkRange('serial number', serial, 0xffffffff);
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, serial);
   return out;
@@ -153,6 +153,8 @@ export function decodeGetSerialNoResponse(data: Uint8Array): number {
 export function encodeGetRegisterResponse(answers: readonly RegisterAnswer[]): Uint8Array {
   const parts: number[] = [];
   for (const answer of answers) {
+    checkRange('register id', answer.registerId, 0xffff);
+    checkRange('unit code', answer.unitCode, 0xff);
     const number = encodeNumber(answer.value, answer.byteCount);
     parts.push(answer.registerId >> 8, answer.registerId & 0xff, answer.unitCode, answer.byteCount, ...number);
   }
@@ -199,5 +201,11 @@ function expectLength(commandId: number, data: Uint8Array, length: number): void
       expected: `${length} bytes`,
       actual: `${data.length} bytes`,
     });
+  }
+}
+
+function checkRange(what: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new KmpError('bad-value', `${what} ${value} is outside 0 … ${max}`, { expected: `0 … ${max}`, actual: String(value) });
   }
 }

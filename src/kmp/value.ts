@@ -30,12 +30,18 @@ export function decodeNumber(siex: number, mantissaBytes: Uint8Array): KmpNumber
   return {
     negative: (siex & 0x80) !== 0,
     mantissa,
-    exponent: siex & 0x40 ? -magnitude : magnitude,
+    exponent: siex & 0x40 && magnitude !== 0 ? -magnitude : magnitude,
   };
 }
 
 /** SiEx byte followed by the mantissa in `byteCount` bytes, most significant first. */
 export function encodeNumber(value: KmpNumber, byteCount: number): Uint8Array {
+  if (!Number.isInteger(byteCount) || byteCount < 1 || byteCount > MAX_MANTISSA_BYTES) {
+    throw new KmpError('bad-value', `a mantissa takes 1 to ${MAX_MANTISSA_BYTES} bytes, not ${byteCount}`, {
+      expected: `1 … ${MAX_MANTISSA_BYTES}`,
+      actual: String(byteCount),
+    });
+  }
   if (Math.abs(value.exponent) > MAX_EXPONENT || !Number.isInteger(value.exponent)) {
     throw new KmpError('bad-value', `exponent ${value.exponent} is outside -63 … 63`, {
       expected: '-63 … 63',
@@ -85,7 +91,7 @@ export function parseDecimal(text: string): KmpNumber {
   return {
     negative: match[1] === '-',
     mantissa: BigInt((match[2] ?? '') + fraction),
-    exponent: -fraction.length,
+    exponent: fraction.length === 0 ? 0 : -fraction.length,
   };
 }
 

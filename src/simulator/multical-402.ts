@@ -34,6 +34,11 @@ export interface Multical402Options {
 export const SIMULATED_402_TYPE = 0x0402;
 export const SIMULATED_402_REVISION = 'G1';
 
+/** Configuration registers: fixed, made-up numbers (a real meter's come from its order). */
+const PROGRAM_NUMBER = 15016105;
+const CONFIG_NUMBER_1 = 11316;
+const CONFIG_NUMBER_2 = 0;
+
 const STEP_MS = 60_000;
 const HOUR_MS = 3_600_000;
 /** Specific heat of water per volume, kWh/(m³·K): P[kW] = q[m³/h] × ΔT[K] × 1.163. */
@@ -145,16 +150,25 @@ export class SimulatedMultical402 {
     const answers: [number, number, KmpNumber][] = [
       [60, energy.unitCode, energy.value],
       [63, energy.unitCode, { ...energy.value, mantissa: 0n }],
+      [64, energy.unitCode, { ...energy.value, mantissa: 0n }],
+      [66, 0x00, fixed(0, 0)],
+      [67, 0x00, fixed(0, 0)],
       [68, 0x28, fixed(this.volumeM3, 2)],
       [74, 0x29, fixed(now.flowLh, 0)],
       [80, 0x16, fixed(now.powerKw, 1)],
       [86, 0x25, fixed(now.t1, 2)],
       [87, 0x25, fixed(now.t2, 2)],
+      [84, 0x28, fixed(0, 2)],
+      [85, 0x28, fixed(0, 2)],
       [89, 0x26, fixed(now.t1 - now.t2, 2)],
       [97, 0x2b, fixed(this.m3T1, 0)],
       [110, 0x2b, fixed(this.m3T2, 0)],
+      [98, 0x32, fixed(601, 0)],
       [99, 0x00, fixed(0, 0)],
       [113, 0x00, fixed(this.infoEvents, 0)],
+      [152, 0x00, fixed(PROGRAM_NUMBER, 0)],
+      [153, 0x00, fixed(CONFIG_NUMBER_1, 0)],
+      [168, 0x00, fixed(CONFIG_NUMBER_2, 0)],
       [1001, 0x00, fixed(this.serialNumber, 0)],
       [1002, 0x2f, fixed(date.getHours() * 10000 + date.getMinutes() * 100 + date.getSeconds(), 0)],
       [1003, 0x30, fixed(yymmdd(time), 0)],
@@ -268,7 +282,7 @@ export class SimulatedMultical402 {
 /** The meter's fixed-point encoding: `decimals` digits after the point, truncated as a meter displays. */
 function fixed(value: number, decimals: number): KmpNumber {
   const scaled = Math.trunc(Math.abs(value) * 10 ** decimals + 1e-9);
-  return { negative: value < 0 && scaled !== 0, mantissa: BigInt(scaled), exponent: -decimals };
+  return { negative: value < 0 && scaled !== 0, mantissa: BigInt(scaled), exponent: decimals === 0 ? 0 : -decimals };
 }
 
 function average(sum: number, count: number): number {
