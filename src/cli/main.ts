@@ -55,4 +55,10 @@ function report(error: unknown): number {
   return ExitCode.failure;
 }
 
+// A reader that stops early (`kamstrup-logger registers | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.ok);
+  throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2));

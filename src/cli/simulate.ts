@@ -3,6 +3,7 @@ import { LinkError } from '../links/errors.js';
 import { simulatorFromOptions } from '../meter/connect.js';
 import { faultKinds } from '../simulator/meter-port.js';
 import { energyUnits } from '../simulator/multical-402.js';
+import { MAX_BAUD_RATE, MAX_SERIAL_NUMBER, MAX_SPEED, MAX_TURNAROUND_MS } from '../links/meter-url.js';
 import { serveSimulatorOverPty } from '../simulator/pty-server.js';
 import { serveSimulatorOverTcp } from '../simulator/tcp-server.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -31,15 +32,15 @@ export function simulateCommand(): Command {
     .option('--pty <path>', 'serve on a pseudo-terminal linked at this path, e.g. /tmp/ttyKAM (needs socat)')
     .addOption(new Option('--model <model>', 'the meter to simulate').choices(['multical-402']).default('multical-402'))
     .option('--pace', 'deliver bytes at the speed of a real 1200 baud 8N2 line')
-    .addOption(new Option('--baud <rate>', 'line speed for --pace').argParser(wholeNumber('--baud')))
-    .addOption(new Option('--turnaround-ms <ms>', "the meter's pause before answering (default 50 with --pace, else 0)").argParser(wholeNumber('--turnaround-ms')))
+    .addOption(new Option('--baud <rate>', 'line speed for --pace').argParser(wholeNumber('--baud', 1, MAX_BAUD_RATE)))
+    .addOption(new Option('--turnaround-ms <ms>', "the meter's pause before answering (default 50 with --pace, else 0)").argParser(wholeNumber('--turnaround-ms', 0, MAX_TURNAROUND_MS)))
     .option('--echo', 'echo every request byte back first, as many optical heads do')
     .addOption(new Option('--fault <kind>', `inject a fault, repeatable: ${faultKinds.join(', ')}`).argParser(collect).default([]))
-    .addOption(new Option('--fault-every <n>', 'fault requests 1, 1+n, 1+2n … (default: every request)').argParser(wholeNumber('--fault-every')))
-    .addOption(new Option('--seed <n>', 'vary the weather and household').argParser(wholeNumber('--seed')))
-    .addOption(new Option('--serial <n>', 'serial number the meter reports').argParser(wholeNumber('--serial')))
+    .addOption(new Option('--fault-every <n>', 'fault requests 1, 1+n, 1+2n … (default: every request)').argParser(wholeNumber('--fault-every', 1)))
+    .addOption(new Option('--seed <n>', 'vary the weather and household').argParser(wholeNumber('--seed', 0, MAX_SERIAL_NUMBER)))
+    .addOption(new Option('--serial <n>', 'serial number the meter reports').argParser(wholeNumber('--serial', 0, MAX_SERIAL_NUMBER)))
     .addOption(new Option('--energy-unit <unit>', 'unit of the heat energy register').choices([...energyUnits]))
-    .addOption(new Option('--speed <factor>', 'simulated seconds per real second').argParser(positive))
+    .addOption(new Option('--speed <factor>', 'simulated seconds per real second').argParser(speedFactor))
     .addHelpText(
       'after',
       `
@@ -114,8 +115,10 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',')];
 }
 
-function positive(value: string): number {
+function speedFactor(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(ExitCode.usage, `--speed takes a number above 0, not "${value}"`);
+  if (value.trim() === '' || !(n > 0 && n <= MAX_SPEED)) {
+    throw new CliError(ExitCode.usage, `--speed takes a number above 0, at most ${MAX_SPEED}, not "${value}"`);
+  }
   return n;
 }

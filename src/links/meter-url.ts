@@ -26,6 +26,13 @@ export type MeterUrl =
 
 export const simulatedModels = ['multical-402'] as const;
 
+/** Limits of the simulator's options: a serial number has 4 bytes; timers hold at most 2^31 − 1 ms. */
+export const MAX_SERIAL_NUMBER = 0xffffffff;
+export const MAX_TURNAROUND_MS = 60_000;
+export const MAX_BAUD_RATE = 115_200;
+/** A week of simulated time per real minute is plenty, and keeps each read's integration short. */
+export const MAX_SPEED = 10_080;
+
 const simulatorParameters = ['echo', 'pace', 'baud', 'turnaround_ms', 'fault', 'fault_every', 'seed', 'serial', 'energy_unit', 'speed'];
 
 const usage = 'use a device path (/dev/ttyUSB0), serial:///dev/ttyUSB0, tcp://HOST:PORT or sim://multical-402';
@@ -45,11 +52,12 @@ export function parseMeterUrl(text: string): MeterUrl {
       if (!path.startsWith('/') || url.host !== '') throw new LinkError('bad-url', `"${text}": write a serial URL with three slashes, e.g. serial:///dev/ttyUSB0`);
       checkParameters(url, ['baud'], text);
       const baud = url.searchParams.get('baud');
-      return baud === null ? { kind: 'serial', path } : { kind: 'serial', path, baudRate: positiveInteger(baud, 'baud', text) };
+      return baud === null ? { kind: 'serial', path } : { kind: 'serial', path, baudRate: ranged(1, MAX_BAUD_RATE)(baud, 'baud', text) };
     }
     case 'tcp:': {
       const host = url.hostname.replace(/^\[|\]$/g, '');
       if (!host || !url.port) throw new LinkError('bad-url', `"${text}": a TCP bridge needs a host and a port, e.g. tcp://192.168.1.20:2002`);
+      if (url.port === '0') throw new LinkError('bad-url', `"${text}": port 0 is not a bridge's port; use the port the bridge listens on (1 … 65535)`);
       checkParameters(url, [], text);
       return { kind: 'tcp', host, port: Number(url.port) };
     }
@@ -65,12 +73,12 @@ export function parseMeterUrl(text: string): MeterUrl {
         return value === null ? {} : { [name]: parse(value, name, text) };
       };
       const n = {
-        ...number('baud', positiveInteger),
-        ...number('turnaround_ms', nonNegativeNumber),
+        ...number('baud', ranged(1, MAX_BAUD_RATE)),
+        ...number('turnaround_ms', ranged(0, MAX_TURNAROUND_MS)),
         ...number('fault_every', positiveInteger),
-        ...number('seed', nonNegativeInteger),
-        ...number('serial', nonNegativeInteger),
-        ...number('speed', positiveNumber),
+        ...number('seed', ranged(0, MAX_SERIAL_NUMBER)),
+        ...number('serial', ranged(0, MAX_SERIAL_NUMBER)),
+        ...number('speed', speedFactor),
       };
       return {
         kind: 'sim',
@@ -117,14 +125,10 @@ function positiveInteger(value: string, name: string, text: string): number {
   return parseNumber(value, name, text, (n) => Number.isInteger(n) && n > 0, 'a whole number above 0');
 }
 
-function nonNegativeInteger(value: string, name: string, text: string): number {
-  return parseNumber(value, name, text, (n) => Number.isInteger(n) && n >= 0, 'a whole number');
+function ranged(min: number, max: number): (value: string, name: string, text: string) => number {
+  return (value, name, text) => parseNumber(value, name, text, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
 }
 
-function nonNegativeNumber(value: string, name: string, text: string): number {
-  return parseNumber(value, name, text, (n) => n >= 0, 'a number ≥ 0');
-}
-
-function positiveNumber(value: string, name: string, text: string): number {
-  return parseNumber(value, name, text, (n) => n > 0, 'a number above 0');
+function speedFactor(value: string, name: string, text: string): number {
+  return parseNumber(value, name, text, (n) => n > 0 && n <= MAX_SPEED, `a number above 0, at most ${MAX_SPEED}`);
 }

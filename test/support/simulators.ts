@@ -1,9 +1,9 @@
 // Test setups that put the simulator behind each kind of meter link.
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onPath } from './programs.js';
 import type { MeterLink } from '../../src/links/link.js';
 import { SerialLink } from '../../src/links/serial-link.js';
 import { TcpLink } from '../../src/links/tcp-link.js';
@@ -27,14 +27,6 @@ export interface LinkKind {
   setup(line: LineOptions, meter?: SimulatedMultical402): Promise<LinkSetup>;
 }
 
-export function hasProgram(name: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const linkKinds: readonly LinkKind[] = [
   {
@@ -63,7 +55,7 @@ export const linkKinds: readonly LinkKind[] = [
   },
   {
     name: 'serialport over a pseudo-terminal',
-    unavailable: hasProgram('socat') ? null : 'socat not installed (apt install socat): serial-over-PTY tests skipped',
+    unavailable: onPath('socat') ? null : 'socat not installed (apt install socat): serial-over-PTY tests skipped',
     setup: async (line, meter = new SimulatedMultical402()) => {
       const dir = mkdtempSync(join(tmpdir(), 'kamstrup-pty-'));
       const pty = await serveSimulatorOverPty(meter, line, join(dir, 'ttyKAM'));

@@ -1,0 +1,241 @@
+// Shared helpers of the CLI end-to-end tests: run the real bin/kamstrup-logger as a child
+// process, collect its output and exit status under a time limit, start long-running
+// simulators and make sure no child outlives the test file.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** Tests run from dist/test/cli/, three levels below the repository root. */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const binPath = fileURLToPath(new URL('../../../bin/kamstrup-logger', import.meta.url));
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** An exact decimal as the CLI prints it: no exponent, no float noise. */
+export const DECIMAL = /^-?\d+(\.\d+)?$/;
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+}
+
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  /** Extra environment variables; KAMSTRUP_METER is removed unless set here. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const live = new Set<ChildProcess>();
+
+function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The meter must come from the command line under test, and the child is no test runner.
+  delete env.KAMSTRUP_METER;
+  delete env.NODE_TEST_CONTEXT;
+  return { ...env, ...extra };
+}
+
+/** Starts the CLI; the child is tracked so `killAll` can end it. */
+export function spawnCli(args: readonly string[], env?: Readonly<Record<string, string>>): ChildProcess {
+  const child = spawn(process.execPath, [binPath, ...args], {
+    cwd: repoRoot,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('close', () => live.delete(child));
+  return child;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** Resolves when the child has exited and its output streams are closed. */
+export function exitOf(child: ChildProcess): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once('error', reject);
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+  });
+}
+
+/** Runs the CLI to completion; a child that overruns `timeoutMs` is killed and the test fails. */
+export async function run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const started = performance.now();
+  const child = spawnCli(args, options.env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  try {
+    const { code, signal } = await exitOf(child);
+    if (timedOut) {
+      assert.fail(`kamstrup-logger ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+    }
+    return { code, signal, stdout, stderr, durationMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Asserts the exit status, showing the output when it is not the expected one. */
+export function assertExit(result: RunResult, expected: number): void {
+  assert.equal(
+    result.code,
+    expected,
+    `expected exit ${expected}, got ${result.code ?? `signal ${result.signal ?? '?'}`}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+  );
+}
+
+/** Kills every CLI child still running; for `after` hooks. */
+export async function killAll(): Promise<void> {
+  const running = [...live].filter((child) => child.exitCode === null && child.signalCode === null);
+  await Promise.all(
+    running.map((child) => {
+      const exited = exitOf(child).catch(() => undefined);
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+}
+
+export type JsonObject = Record<string, unknown>;
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every line of the output as a JSON object; the output must end with a newline. */
+export function parseJsonLines(text: string): JsonObject[] {
+  assert.ok(text.endsWith('\n'), `JSON lines output must end with a newline: ${JSON.stringify(text)}`);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line, index) => {
+      const value: unknown = JSON.parse(line);
+      assert.ok(isJsonObject(value), `line ${index + 1} is not a JSON object: ${line}`);
+      return value;
+    });
+}
+
+export interface ReadingLine {
+  readonly id: number;
+  readonly name: string | null;
+  readonly value: string;
+  readonly unit: string;
+  readonly text?: string | null;
+}
+
+/** Checks one `--json` reading line's shape and returns it typed. */
+export function asReading(line: JsonObject): ReadingLine {
+  const { id, name, value, unit, text } = line;
+  assert.equal(typeof id, 'number', `id of ${JSON.stringify(line)}`);
+  assert.ok(name === null || typeof name === 'string', `name of ${JSON.stringify(line)}`);
+  assert.equal(typeof value, 'string', `value of ${JSON.stringify(line)}`);
+  assert.equal(typeof unit, 'string', `unit of ${JSON.stringify(line)}`);
+  assert.ok(text === undefined || text === null || typeof text === 'string', `text of ${JSON.stringify(line)}`);
+  assert.match(value as string, DECIMAL, `value of ${JSON.stringify(line)} is not an exact decimal`);
+  const reading: ReadingLine = { id: id as number, name: name as string | null, value: value as string, unit: unit as string };
+  return text === undefined ? reading : { ...reading, text: text as string | null };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+export async function unusedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+
+/** A `simulate` child that has printed its ready line. */
+export interface RunningSimulator {
+  readonly child: ChildProcess;
+  /** The first capture group of the ready pattern (the port, the pseudo-terminal path). */
+  readonly endpoint: string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Sends a signal and waits for the exit; kills the child and fails if it takes longer than `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<RunResult>;
+}
+
+export async function startSimulator(args: readonly string[], ready: RegExp, timeoutMs = 10_000): Promise<RunningSimulator> {
+  const child = spawnCli(['simulate', ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = exitOf(child);
+  exited.catch(() => undefined);
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const check = (): void => {
+      const match = ready.exec(stdout);
+      if (match) {
+        done();
+        resolve(match[1] ?? match[0]);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      child.kill('SIGKILL');
+      reject(new Error(`simulate ${args.join(' ')} printed no ready line within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    const onExit = (): void => {
+      done();
+      reject(new Error(`simulate ${args.join(' ')} exited before it was ready (${String(child.exitCode ?? child.signalCode)})\nstdout: ${stdout}\nstderr: ${stderr}`));
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.off('close', onExit);
+    };
+    child.stdout?.on('data', check);
+    child.once('close', onExit);
+    check();
+  });
+  return {
+    child,
+    endpoint,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 5_000): Promise<RunResult> {
+      const started = performance.now();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, stopTimeoutMs);
+      child.kill(signal);
+      try {
+        const { code, signal: endSignal } = await exited;
+        if (timedOut) assert.fail(`simulate did not exit within ${stopTimeoutMs} ms of ${signal}\nstdout: ${stdout}\nstderr: ${stderr}`);
+        return { code, signal: endSignal, stdout, stderr, durationMs: performance.now() - started };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export { onPath } from '../support/programs.js';
