@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { meterTypeName } from '../registers/meter-types.js';
 import { addMeterOptions, openMeter, type MeterCommandOptions } from './meter-options.js';
-import { formatTable } from './output.js';
+import { formatColumns } from './output.js';
 
 export function infoCommand(): Command {
   return addMeterOptions(new Command('info').description("show the meter's type, software revision and serial number")).action(
@@ -20,7 +20,7 @@ export function infoCommand(): Command {
             ['software revision', type.softwareRevision ?? '(not reported)'],
             ['serial number', String(serial)],
           ];
-          process.stdout.write(`${formatTable(['', ''], rows).split('\n').slice(1).join('\n')}\n`);
+          process.stdout.write(`${formatColumns(rows)}\n`);
         }
       } finally {
         await client.close();

@@ -14,13 +14,19 @@ export function readingRow(reading: RegisterReading): string[] {
   return [name, String(reading.registerId), reading.value, reading.unit];
 }
 
-/** Columns padded to their widest cell. */
+/** Columns padded to their widest cell, under a header. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return formatColumns([header, ...rows]);
+}
+
+/** Rows of cells in columns padded to their widest cell. */
+export function formatColumns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return rows.map(line).join('\n');
 }

@@ -69,23 +69,36 @@ export class SerialLink implements MeterLink {
   }
 }
 
+/** What the file system says about a device path that would not open. */
+export interface DeviceProbe {
+  exists(path: string): Promise<boolean>;
+  readableAndWritable(path: string): Promise<boolean>;
+}
+
+const fileSystemProbe: DeviceProbe = {
+  exists: (path) =>
+    stat(path).then(
+      () => true,
+      (error: unknown) => errnoOf(error) !== 'ENOENT',
+    ),
+  readableAndWritable: (path) =>
+    access(path, fsConstants.R_OK | fsConstants.W_OK).then(
+      () => true,
+      () => false,
+    ),
+};
+
 /** serialport reports open failures as text; the file system tells the cause reliably. */
-async function openError(path: string, error: unknown): Promise<LinkError> {
+export async function openError(path: string, error: unknown, probe: DeviceProbe = fileSystemProbe): Promise<LinkError> {
   const detail = error instanceof Error ? error.message : String(error);
-  try {
-    await stat(path);
-  } catch (statError) {
-    if (errnoOf(statError) === 'ENOENT') {
-      return new LinkError(
-        'device-not-found',
-        `no serial device ${path}: is the optical head plugged in? List heads with \`ls -l /dev/serial/by-id/\` and use that stable path.`,
-        { cause: error },
-      );
-    }
+  if (!(await probe.exists(path))) {
+    return new LinkError(
+      'device-not-found',
+      `no serial device ${path}: is the optical head plugged in? List heads with \`ls -l /dev/serial/by-id/\` and use that stable path.`,
+      { cause: error },
+    );
   }
-  try {
-    await access(path, fsConstants.R_OK | fsConstants.W_OK);
-  } catch {
+  if (!(await probe.readableAndWritable(path))) {
     return new LinkError(
       'permission-denied',
       `permission denied opening ${path}: add your user to the group that owns it (usually dialout: \`sudo usermod -aG dialout $USER\`, then log in again), or run the container with \`group_add: [dialout]\`.`,
