@@ -1,5 +1,7 @@
-// Lint rules, including the layer rules of the one-way flow:
-// the KMP codec is pure and imports nothing outside src/kmp.
+// Lint rules, including the layer rules of the one-way flow
+//   links → kmp (codec) → registers → meter (client) → app (composition) → cli
+// The codec is pure and imports nothing outside src/kmp; the simulator plays the meter's end
+// and sees only the codec and the link interface.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -25,15 +27,19 @@ export default tseslint.config(
           { group: ['node:*', '../*'], message: 'The KMP codec is pure: no I/O, no imports outside src/kmp.' },
         ],
       }],
-      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'Date', 'process', 'console'],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'performance', 'Date', 'process', 'console'],
     },
   },
-  {
-    files: ['src/registers/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['node:*', '../links/*', '../meter/*', '../simulator/*', '../cli/*'], message: 'The register catalogue depends only on the codec.' }],
-      }],
-    },
-  },
+  layer('src/registers/**/*.ts', ['node:*', '../links/*', '../meter/*', '../simulator/*', '../app/*', '../cli/*'], 'The register catalogue depends only on the codec.'),
+  layer('src/links/**/*.ts', ['../registers/*', '../meter/*', '../simulator/*', '../app/*', '../cli/*'], 'Links move bytes; they know the codec at most.'),
+  layer('src/meter/**/*.ts', ['../simulator/*', '../app/*', '../cli/*'], 'The meter client gets its link passed in; choosing one is the app layer\'s job.'),
+  layer('src/simulator/**/*.ts', ['../registers/*', '../meter/*', '../app/*', '../cli/*'], 'The simulator plays the meter: codec and link interface only.'),
+  layer('src/app/**/*.ts', ['../cli/*'], 'The app layer composes; the CLI uses it, not the other way round.'),
 );
+
+function layer(files, forbidden, message) {
+  return {
+    files: [files],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message }] }] },
+  };
+}

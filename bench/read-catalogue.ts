@@ -5,7 +5,8 @@
 //
 //   npm run bench            (or: node dist/bench/read-catalogue.js [--runs N])
 
-import { BITS_PER_BYTE, MeterClient } from '../src/meter/client.js';
+import { BITS_PER_BYTE } from '../src/kmp/index.js';
+import { MeterClient } from '../src/meter/client.js';
 import { TcpLink } from '../src/links/tcp-link.js';
 import { registersOfModel } from '../src/registers/index.js';
 import { SimulatedMultical402 } from '../src/simulator/multical-402.js';
@@ -49,7 +50,7 @@ function report(label: string, runs: Run[]): void {
   const first = runs[0] as Run;
   const wall = median(runs.map((r) => r.wallMs));
   console.log(
-    `${label.padEnd(24)} exchanges ${String(first.exchanges).padStart(3)}  bytes ${String(first.bytes).padStart(5)}  ` +
+    `${label.padEnd(28)} exchanges ${String(first.exchanges).padStart(3)}  bytes ${String(first.bytes).padStart(5)}  ` +
       `wall ${wall.toFixed(0).padStart(6)} ms  bound ${first.boundMs.toFixed(0).padStart(6)} ms  ratio ${(wall / first.boundMs).toFixed(3)}`,
   );
 }
@@ -57,12 +58,12 @@ function report(label: string, runs: Run[]): void {
 const ids = registersOfModel('multical-402').map((d) => d.id);
 const meter = new SimulatedMultical402();
 const server = await serveSimulatorOverTcp(meter, { pace: true, baudRate: BAUD, turnaroundMs: TURNAROUND_MS }, '127.0.0.1', 0);
-console.log(`MULTICAL 402 catalogue: ${ids.length} registers; simulator paced at ${BAUD} baud 8N2, turnaround ${TURNAROUND_MS} ms; median of ${RUNS} runs`);
+console.log(`MULTICAL 402 catalogue: ${ids.length} registers; simulator paced at ${BAUD} baud 8N2, turnaround ${TURNAROUND_MS} ms`);
 const batched: Run[] = [];
 for (let i = 0; i < RUNS; i++) batched.push(await readAll(server.port, ids, 8));
-report('8 per exchange', batched);
+report(`8 per exchange (median of ${RUNS})`, batched);
 const single = [await readAll(server.port, ids, 1)];
-report('1 per exchange (seed)', single);
+report('1 per exchange (one run)', single);
 const b = batched[0] as Run;
 console.log(
   `target: ≤ ⌈n/8⌉ = ${Math.ceil(ids.length / 8)} exchanges (${b.exchanges}), ratio ≤ 1.1 (${(median(batched.map((r) => r.wallMs)) / b.boundMs).toFixed(3)}); ` +

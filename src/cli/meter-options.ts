@@ -2,7 +2,7 @@
 
 import { Option, type Command } from 'commander';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, DEFAULT_RETRIES, type MeterClientOptions } from '../meter/client.js';
-import { connectMeter } from '../meter/connect.js';
+import { connectMeter } from '../app/connect-meter.js';
 import type { MeterClient } from '../meter/client.js';
 import { CliError, ExitCode } from './exit-codes.js';
 

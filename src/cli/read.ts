@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { resolveRegister, UnknownRegisterError, type RegisterRef } from '../registers/index.js';
+import { MeterError } from '../meter/errors.js';
+import { resolveRegister, UnknownRegisterError, type RegisterReading, type RegisterRef } from '../registers/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { addMeterOptions, openMeter, type MeterCommandOptions } from './meter-options.js';
 import { formatTable, readingJson, readingRow } from './output.js';
@@ -12,7 +13,8 @@ export function readCommand(): Command {
       .addHelpText(
         'after',
         `
-Exit status: 0 all read, 3 the meter left some out (unsupported), 1 meter or link failure, 2 bad usage.
+Exit status: 0 all read, 3 the meter left some out (unsupported), 1 meter or link failure
+(what was read before the failure is still printed), 2 bad usage.
 
 Examples:
   kamstrup-logger read --meter /dev/ttyUSB0 heat_energy power t1 t2
@@ -22,26 +24,40 @@ Examples:
   ).action(async (registers: string[], options: MeterCommandOptions) => {
     const refs = registers.map(resolveOrUsageError);
     const client = openMeter(options);
+    let readings: ReadonlyMap<number, RegisterReading>;
+    let missing: readonly number[];
+    let failure: MeterError | null = null;
     try {
-      const result = await client.readRegisters(refs.map((r) => r.id));
-      if (options.json) {
-        for (const ref of refs) {
-          const reading = result.readings.get(ref.id);
-          process.stdout.write(`${JSON.stringify(reading ? readingJson(reading) : { id: ref.id, missing: true })}\n`);
-        }
-      } else {
-        const rows = refs.map((ref) => {
-          const reading = result.readings.get(ref.id);
-          return reading ? readingRow(reading) : [ref.definition?.name ?? `register ${ref.id}`, String(ref.id), '(not answered by this meter)', ''];
-        });
-        process.stdout.write(`${formatTable(['register', 'id', 'value', 'unit'], rows)}\n`);
-      }
-      if (result.missing.length > 0) {
-        process.stderr.write(`the meter did not answer register${result.missing.length > 1 ? 's' : ''} ${result.missing.join(', ')}: this model does not support ${result.missing.length > 1 ? 'them' : 'it'}\n`);
-        process.exitCode = ExitCode.missing;
-      }
+      ({ readings, missing } = await client.readRegisters(refs.map((r) => r.id)));
+    } catch (error) {
+      // With nothing read there is nothing to show but the cause; otherwise keep what was read.
+      if (!(error instanceof MeterError) || !error.partial || error.partial.readings.size === 0) throw error;
+      failure = error;
+      ({ readings, missing } = error.partial);
     } finally {
       await client.close();
+    }
+    const state = (id: number): 'missing' | 'unread' | undefined => (missing.includes(id) ? 'missing' : readings.has(id) ? undefined : 'unread');
+    if (options.json) {
+      for (const ref of refs) {
+        const reading = readings.get(ref.id);
+        const line = reading ? readingJson(reading) : { id: ref.id, [state(ref.id) ?? 'unread']: true };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+      }
+    } else {
+      const rows = refs.map((ref) => {
+        const reading = readings.get(ref.id);
+        if (reading) return readingRow(reading);
+        const why = state(ref.id) === 'missing' ? '(not answered by this meter)' : '(not read)';
+        return [ref.definition?.name ?? `register ${ref.id}`, String(ref.id), why, ''];
+      });
+      process.stdout.write(`${formatTable(['register', 'id', 'value', 'unit'], rows)}\n`);
+    }
+    if (failure) throw failure;
+    if (missing.length > 0) {
+      const plural = missing.length > 1;
+      process.stderr.write(`the meter did not answer register${plural ? 's' : ''} ${missing.join(', ')}: this model does not support ${plural ? 'them' : 'it'}\n`);
+      process.exitCode = ExitCode.missing;
     }
   });
 }

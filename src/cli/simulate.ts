@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { LinkError } from '../links/errors.js';
-import { simulatorFromOptions } from '../meter/connect.js';
 import { faultKinds } from '../simulator/meter-port.js';
 import { energyUnits } from '../simulator/multical-402.js';
-import { MAX_BAUD_RATE, MAX_SERIAL_NUMBER, MAX_SPEED, MAX_TURNAROUND_MS } from '../links/meter-url.js';
+import { buildSimulator, simulatorLimits, SimulatorOptionError } from '../simulator/options.js';
 import { serveSimulatorOverPty } from '../simulator/pty-server.js';
 import { serveSimulatorOverTcp } from '../simulator/tcp-server.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -32,13 +31,13 @@ export function simulateCommand(): Command {
     .option('--pty <path>', 'serve on a pseudo-terminal linked at this path, e.g. /tmp/ttyKAM (needs socat)')
     .addOption(new Option('--model <model>', 'the meter to simulate').choices(['multical-402']).default('multical-402'))
     .option('--pace', 'deliver bytes at the speed of a real 1200 baud 8N2 line')
-    .addOption(new Option('--baud <rate>', 'line speed for --pace').argParser(wholeNumber('--baud', 1, MAX_BAUD_RATE)))
-    .addOption(new Option('--turnaround-ms <ms>', "the meter's pause before answering (default 50 with --pace, else 0)").argParser(wholeNumber('--turnaround-ms', 0, MAX_TURNAROUND_MS)))
+    .addOption(new Option('--baud <rate>', 'line speed for --pace').argParser(wholeNumber('--baud', 1, simulatorLimits.baudRate)))
+    .addOption(new Option('--turnaround-ms <ms>', "the meter's pause before answering (default 50 with --pace, else 0)").argParser(wholeNumber('--turnaround-ms', 0, simulatorLimits.turnaroundMs)))
     .option('--echo', 'echo every request byte back first, as many optical heads do')
     .addOption(new Option('--fault <kind>', `inject a fault, repeatable: ${faultKinds.join(', ')}`).argParser(collect).default([]))
     .addOption(new Option('--fault-every <n>', 'fault requests 1, 1+n, 1+2n … (default: every request)').argParser(wholeNumber('--fault-every', 1)))
-    .addOption(new Option('--seed <n>', 'vary the weather and household').argParser(wholeNumber('--seed', 0, MAX_SERIAL_NUMBER)))
-    .addOption(new Option('--serial <n>', 'serial number the meter reports').argParser(wholeNumber('--serial', 0, MAX_SERIAL_NUMBER)))
+    .addOption(new Option('--seed <n>', 'vary the weather and household').argParser(wholeNumber('--seed', 0, simulatorLimits.seed)))
+    .addOption(new Option('--serial <n>', 'serial number the meter reports').argParser(wholeNumber('--serial', 0, simulatorLimits.serialNumber)))
     .addOption(new Option('--energy-unit <unit>', 'unit of the heat energy register').choices([...energyUnits]))
     .addOption(new Option('--speed <factor>', 'simulated seconds per real second').argParser(speedFactor))
     .addHelpText(
@@ -53,7 +52,7 @@ Examples:
     )
     .action(async (options: SimulateOptions) => {
       if (!options.listen && !options.pty) throw new CliError(ExitCode.usage, 'simulate needs --listen tcp://HOST:PORT, --pty PATH, or both');
-      const { meter, line } = simulatorFromOptions(
+      const { meter, line } = simulatorOrUsageError(
         {
           echo: options.echo ?? false,
           pace: options.pace ?? false,
@@ -66,9 +65,9 @@ Examples:
           ...(options.energyUnit !== undefined && { energyUnit: options.energyUnit }),
           ...(options.speed !== undefined && { speed: options.speed }),
         },
-        'simulate',
       );
       const closers: (() => Promise<void>)[] = [];
+      let ptyFailed: Promise<LinkError> | undefined;
       const stop = async (): Promise<void> => {
         await Promise.all(closers.map((close) => close()));
       };
@@ -84,6 +83,7 @@ Examples:
         if (options.pty) {
           const pty = await serveSimulatorOverPty(meter, line, options.pty);
           closers.push(() => pty.close());
+          ptyFailed = pty.failed;
           process.stdout.write(`simulated ${options.model} serial ${meter.serialNumber} on pseudo-terminal ${pty.path}\n`);
         }
       } catch (error) {
@@ -91,12 +91,13 @@ Examples:
         if (error instanceof LinkError) throw new CliError(ExitCode.failure, error.message, { cause: error });
         throw error;
       }
-      await new Promise<void>((resolve) => {
-        const finish = (): void => resolve();
-        process.once('SIGINT', finish);
-        process.once('SIGTERM', finish);
+      const stopped = await new Promise<LinkError | null>((resolve) => {
+        process.once('SIGINT', () => resolve(null));
+        process.once('SIGTERM', () => resolve(null));
+        void ptyFailed?.then(resolve);
       });
       await stop();
+      if (stopped) throw new CliError(ExitCode.failure, stopped.message, { cause: stopped });
     });
 }
 
@@ -117,8 +118,17 @@ function collect(value: string, previous: string[]): string[] {
 
 function speedFactor(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !(n > 0 && n <= MAX_SPEED)) {
-    throw new CliError(ExitCode.usage, `--speed takes a number above 0, at most ${MAX_SPEED}, not "${value}"`);
+  if (value.trim() === '' || !(n > 0 && n <= simulatorLimits.speed)) {
+    throw new CliError(ExitCode.usage, `--speed takes a number above 0, at most ${simulatorLimits.speed}, not "${value}"`);
   }
   return n;
+}
+
+function simulatorOrUsageError(options: Parameters<typeof buildSimulator>[0]): ReturnType<typeof buildSimulator> {
+  try {
+    return buildSimulator(options);
+  } catch (error) {
+    if (error instanceof SimulatorOptionError) throw new CliError(ExitCode.usage, error.message, { cause: error });
+    throw error;
+  }
 }

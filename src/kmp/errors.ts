@@ -9,7 +9,8 @@ export const kmpErrorCodes = [
   'frame-too-short', // fewer bytes than destination + command id + CRC
   'crc-mismatch', // CRC-16/XMODEM over the data-link bytes is not zero
   'unexpected-destination', // answer from another address than the request went to
-  'unexpected-command', // answer to another command than the one asked
+  'unexpected-command', // answer to another command than the one asked, or a command a meter does not know
+  'unexpected-register', // a register in the answer that the request did not ask for
   'bad-length', // application data of the wrong length for its command
   'bad-register-count', // GetRegister with 0 or more than 8 ids
   'truncated-record', // a register record runs past the end of the answer

@@ -195,6 +195,17 @@ export function decodeGetRegisterResponse(data: Uint8Array): RegisterRecord[] {
   return records;
 }
 
+/** An answer that holds a register the request did not ask for answers another request. */
+export function checkAnsweredIds(records: readonly RegisterRecord[], requestedIds: readonly number[]): void {
+  const stray = records.find((record) => !requestedIds.includes(record.registerId));
+  if (stray) {
+    throw new KmpError('unexpected-register', `the answer holds register ${stray.registerId}, which was not asked for`, {
+      expected: requestedIds.join(', '),
+      actual: String(stray.registerId),
+    });
+  }
+}
+
 function expectLength(commandId: number, data: Uint8Array, length: number): void {
   if (data.length !== length) {
     throw new KmpError('bad-length', `command ${hexByte(commandId)} carries ${data.length} data bytes, expected ${length}`, {

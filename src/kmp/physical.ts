@@ -13,6 +13,11 @@ export const ESCAPE = 0x1b;
 
 export type Direction = 'to-meter' | 'from-meter';
 
+/** KMP's line speed; some meters (MULTICAL 302) also allow 2400. */
+export const KMP_BAUD_RATE = 1200;
+/** One byte on the 8N2 line: start bit, 8 data bits, 2 stop bits. */
+export const BITS_PER_BYTE = 11;
+
 export function startByteOf(direction: Direction): number {
   return direction === 'to-meter' ? START_TO_METER : START_FROM_METER;
 }

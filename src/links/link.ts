@@ -10,13 +10,18 @@ export interface LinkReceiver {
   closed(reason: LinkError): void;
 }
 
+export type LinkKind = 'serial' | 'tcp' | 'simulated';
+
 export interface MeterLink {
+  readonly kind: LinkKind;
   /** For messages: "serial /dev/ttyUSB0", "tcp 127.0.0.1:2002", "simulated multical-402". */
   readonly description: string;
   readonly isOpen: boolean;
-  /** Opens the link, or reopens it after it closed; received bytes go to the receiver. */
+  /** True where write() resolves only once the bytes are on the line (serial drain). */
+  readonly writeWaitsForLine: boolean;
+  /** Opens the link, or reopens it after it closed; received bytes go to this receiver from now on. */
   open(receiver: LinkReceiver): Promise<void>;
-  /** Sends the bytes in one write; resolves once they have been handed on (drained on serial). */
+  /** Sends the bytes in one write; rejects with LinkError 'closed' when the link is not open. */
   write(bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
 
 import { access, constants as fsConstants, stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
+import { KMP_BAUD_RATE } from '../kmp/index.js';
 import { LinkError, errnoOf } from './errors.js';
 import type { LinkReceiver, MeterLink } from './link.js';
 
@@ -11,11 +12,15 @@ export interface SerialLinkOptions {
   readonly baudRate?: number;
 }
 
-export const KMP_BAUD_RATE = 1200;
+export const MAX_SERIAL_BAUD_RATE = 115_200;
 
 export class SerialLink implements MeterLink {
+  readonly kind = 'serial';
+  // drain() waits until the bytes are on the line, so the answer timeout starts at the right moment.
+  readonly writeWaitsForLine = true;
   readonly description: string;
   private port: SerialPort | null = null;
+  private receiver: LinkReceiver | null = null;
   private readonly options: SerialLinkOptions;
 
   constructor(options: SerialLinkOptions) {
@@ -28,6 +33,7 @@ export class SerialLink implements MeterLink {
   }
 
   async open(receiver: LinkReceiver): Promise<void> {
+    this.receiver = receiver;
     if (this.port) return;
     const { path, baudRate = KMP_BAUD_RATE } = this.options;
     const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 2, autoOpen: false });
@@ -37,21 +43,21 @@ export class SerialLink implements MeterLink {
       throw await openError(path, error);
     });
     this.port = port;
-    port.on('data', (chunk: Buffer) => receiver.data(chunk));
-    port.on('error', () => {
-      // 'close' follows and reports.
-    });
-    port.on('close', () => {
+    port.on('data', (chunk: Buffer) => this.receiver?.data(chunk));
+    // An unplugged USB head ends in 'close'; a failed write or close may only raise 'error'.
+    const lost = (): void => {
       if (this.port !== port) return;
       this.port = null;
-      receiver.closed(new LinkError('closed', `${path} closed: was the optical head unplugged? It is reopened on the next read.`));
-    });
+      this.receiver?.closed(new LinkError('closed', `${path} closed: was the optical head unplugged? It is reopened on the next read.`));
+      if (port.isOpen) port.close(() => undefined);
+    };
+    port.on('error', lost);
+    port.on('close', lost);
   }
 
   write(bytes: Uint8Array): Promise<void> {
     const port = this.port;
     if (!port) return Promise.reject(new LinkError('closed', `${this.description} is not open`));
-    // drain() waits until the bytes are on the line, so the answer timeout starts at the right moment.
     return new Promise((resolve, reject) => {
       port.write(Buffer.from(bytes));
       port.drain((error) => {
@@ -90,7 +96,7 @@ const fileSystemProbe: DeviceProbe = {
 
 /** serialport reports open failures as text; the file system tells the cause reliably. */
 export async function openError(path: string, error: unknown, probe: DeviceProbe = fileSystemProbe): Promise<LinkError> {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = (error instanceof Error ? error.message : String(error)).replace(/^(Error:\s*)+/, '');
   if (!(await probe.exists(path))) {
     return new LinkError(
       'device-not-found',
@@ -102,6 +108,13 @@ export async function openError(path: string, error: unknown, probe: DeviceProbe
     return new LinkError(
       'permission-denied',
       `permission denied opening ${path}: add your user to the group that owns it (usually dialout: \`sudo usermod -aG dialout $USER\`, then log in again), or run the container with \`group_add: [dialout]\`.`,
+      { cause: error },
+    );
+  }
+  if (/inappropriate ioctl|not a typewriter|is a directory/i.test(detail)) {
+    return new LinkError(
+      'not-a-serial-device',
+      `${path} is not a serial device: point the meter URL at the optical head's device, e.g. /dev/serial/by-id/usb-…-port0.`,
       { cause: error },
     );
   }

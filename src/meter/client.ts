@@ -1,13 +1,16 @@
 // Talks KMP to one meter over one link: one exchange in flight at a time (the line is half
 // duplex; others queue), each request in one write, the meter's timing (Kamstrup doc 5512-447
-// §2.1: first answer byte < 1.6 s; after a timeout or bad CRC wait ≥ 1.6 s, then retry),
-// and GetRegister batches of at most 8 ids, because every wake-up costs the meter battery.
+// §2.1: first answer byte < 1.6 s; after a timeout or bad CRC ≥ 1.6 s of quiet before the next
+// request), and GetRegister batches of at most 8 ids, because every wake-up costs battery.
 
 import {
+  BITS_PER_BYTE,
   DESTINATION_HEAT_METER,
+  KMP_BAUD_RATE,
   FrameSplitter,
   KmpError,
   MAX_REGISTERS_PER_REQUEST,
+  checkAnsweredIds,
   decodeGetRegisterResponse,
   decodeGetSerialNoResponse,
   decodeGetTypeResponse,
@@ -22,11 +25,11 @@ import { toReading, type RegisterReading } from '../registers/index.js';
 import { MeterError, SilenceError } from './errors.js';
 
 export interface MeterClientOptions {
-  /** How long to wait for the first answer byte after the request left, and between answer bytes. */
+  /** How long to wait for the first answer byte once the request is on the line, and between answer bytes. */
   readonly responseTimeoutMs?: number;
   /** Further attempts after a silent or garbled answer. */
   readonly retries?: number;
-  /** Pause before a retry; the meter wants ≥ 1.6 s after a failed exchange. */
+  /** Quiet time after a failed attempt; the meter wants ≥ 1.6 s. */
   readonly retryPauseMs?: number;
   readonly destination?: number;
   /** The line speed, to know how long the request itself takes on the wire. */
@@ -36,8 +39,8 @@ export interface MeterClientOptions {
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 1600;
 export const DEFAULT_RETRIES = 2;
 export const DEFAULT_RETRY_PAUSE_MS = 1600;
-/** One byte on an 8N2 line: start bit, 8 data bits, 2 stop bits. */
-export const BITS_PER_BYTE = 11;
+/** Time allowed for a write to be handed on before the answer deadline counts. */
+const WRITE_GRACE_MS = 1000;
 
 export interface ExchangeStatistics {
   exchanges: number;
@@ -58,6 +61,10 @@ interface PendingAttempt {
   closed(reason: LinkError): void;
 }
 
+export function wireTimeMs(bytes: number, baudRate: number): number {
+  return (bytes * BITS_PER_BYTE * 1000) / baudRate;
+}
+
 export class MeterClient {
   readonly link: MeterLink;
   readonly statistics: ExchangeStatistics = { exchanges: 0, attempts: 0, bytesSent: 0, bytesReceived: 0 };
@@ -69,6 +76,9 @@ export class MeterClient {
   private readonly splitter = new FrameSplitter('from-meter');
   private pending: PendingAttempt | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** No request goes out before this moment (performance.now()): the quiet after a failure. */
+  private quietUntil = 0;
+  private closed = false;
 
   constructor(link: MeterLink, options: MeterClientOptions = {}) {
     this.link = link;
@@ -76,7 +86,7 @@ export class MeterClient {
     this.retries = options.retries ?? DEFAULT_RETRIES;
     this.retryPauseMs = options.retryPauseMs ?? DEFAULT_RETRY_PAUSE_MS;
     this.destination = options.destination ?? DESTINATION_HEAT_METER;
-    this.baudRate = options.baudRate ?? 1200;
+    this.baudRate = options.baudRate ?? KMP_BAUD_RATE;
   }
 
   getType(): Promise<MeterTypeInfo> {
@@ -87,27 +97,43 @@ export class MeterClient {
     return this.exchange({ command: 'get-serial-no' }, decodeGetSerialNoResponse);
   }
 
-  /** Reads the ids in requests of up to 8, in the order given; duplicates are read once. */
+  /**
+   * Reads the ids in requests of up to 8, in the order given; duplicates are read once. When
+   * an exchange fails, the MeterError carries what the earlier exchanges read (`partial`).
+   */
   async readRegisters(registerIds: readonly number[]): Promise<RegisterReadResult> {
     const unique = [...new Set(registerIds)];
     const readings = new Map<number, RegisterReading>();
     for (let i = 0; i < unique.length; i += MAX_REGISTERS_PER_REQUEST) {
       const batch = unique.slice(i, i + MAX_REGISTERS_PER_REQUEST);
-      const records = await this.exchange({ command: 'get-register', registerIds: batch }, decodeGetRegisterResponse);
-      for (const record of records) {
-        if (batch.includes(record.registerId)) readings.set(record.registerId, toReading(record));
+      try {
+        const records = await this.exchange({ command: 'get-register', registerIds: batch }, (data) => {
+          const decoded = decodeGetRegisterResponse(data);
+          checkAnsweredIds(decoded, batch);
+          return decoded;
+        });
+        for (const record of records) readings.set(record.registerId, toReading(record));
+      } catch (error) {
+        if (!(error instanceof MeterError)) throw error;
+        const asked = unique.slice(0, i);
+        throw new MeterError(error.code, error.message, {
+          cause: error.cause,
+          partial: { readings, missing: asked.filter((id) => !readings.has(id)), unread: unique.slice(i) },
+        });
       }
     }
     return { readings, missing: unique.filter((id) => !readings.has(id)) };
   }
 
-  /** Lets the exchange in flight finish, then closes the link. */
+  /** Lets the exchanges already queued finish, refuses new ones, then closes the link. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.queue.catch(() => undefined);
     await this.link.close();
   }
 
   private exchange<T>(request: KmpRequest, decode: (data: Uint8Array) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new MeterError('closed', `the client for ${this.link.description} is closed`));
     const run = this.queue.catch(() => undefined).then(() => this.runExchange(request, decode));
     this.queue = run;
     return run;
@@ -118,7 +144,8 @@ export class MeterClient {
     this.statistics.exchanges++;
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(this.retryPauseMs);
+      const wait = this.quietUntil - performance.now();
+      if (wait > 0) await sleep(wait);
       try {
         await this.link.open({
           data: (chunk) => {
@@ -130,35 +157,44 @@ export class MeterClient {
       } catch (error) {
         if (error instanceof LinkError && !error.retryable) throw new MeterError('link-failure', error.message, { cause: error });
         lastError = error;
+        this.quietUntil = performance.now() + this.retryPauseMs;
         continue;
       }
       try {
         this.statistics.attempts++;
-        const answer = await this.attempt(frame);
-        return decode(decodeResponseFrame(answer, request, this.destination));
+        return await this.attempt(frame, (answer) => decode(decodeResponseFrame(answer, request, this.destination)));
       } catch (error) {
         lastError = error;
+        this.quietUntil = performance.now() + this.retryPauseMs;
+        // A silent line may be a dead connection that TCP has not noticed: start afresh.
+        if (error instanceof SilenceError) await this.link.close();
       }
     }
     throw this.failure(lastError);
   }
 
-  /** Sends one request and resolves with the first complete answer frame. */
-  private attempt(frame: Uint8Array): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
+  /**
+   * Sends one request and resolves with the first answer that decodes. A frame that does not
+   * (line noise that looked like a frame, a CRC error, a late answer to an earlier request) is
+   * remembered and the attempt keeps listening: the real answer may still follow.
+   */
+  private attempt<T>(frame: Uint8Array, interpret: (answer: Uint8Array) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
-      const finish = (error: Error | null, answer?: Uint8Array): void => {
+      let badAnswer: KmpError | null = null;
+      const finish = (error: Error | null, result?: T): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         this.pending = null;
         if (error) reject(error);
-        else resolve(answer as Uint8Array);
+        else resolve(result as T);
       };
       const arm = (ms: number): void => {
         clearTimeout(timer);
         timer = setTimeout(() => {
+          if (badAnswer) return finish(badAnswer);
           const partial = this.splitter.inFrame;
           finish(new SilenceError(partial ? 'the answer stopped halfway' : 'no answer', partial));
         }, ms);
@@ -168,19 +204,27 @@ export class MeterClient {
       this.pending = {
         chunk: (chunk) => {
           for (const event of this.splitter.push(chunk)) {
-            if (event.kind === 'frame') return finish(null, event.frame);
+            if (event.kind !== 'frame') continue;
+            try {
+              return finish(null, interpret(event.frame));
+            } catch (error) {
+              if (!(error instanceof KmpError)) return finish(error instanceof Error ? error : new Error(String(error)));
+              badAnswer = error;
+              arm(this.responseTimeoutMs);
+            }
           }
           if (this.splitter.inFrame) arm(this.responseTimeoutMs);
         },
         closed: (reason) => finish(reason),
       };
-      const wireTimeMs = (frame.length * BITS_PER_BYTE * 1000) / this.baudRate;
+      const onLine = this.link.writeWaitsForLine ? 0 : wireTimeMs(frame.length, this.baudRate);
+      arm(WRITE_GRACE_MS + wireTimeMs(frame.length, this.baudRate) + this.responseTimeoutMs);
       this.link.write(frame).then(
         () => {
           this.statistics.bytesSent += frame.length;
-          if (!done && !this.splitter.inFrame) arm(this.responseTimeoutMs + wireTimeMs);
+          if (!done && !this.splitter.inFrame && !badAnswer) arm(onLine + this.responseTimeoutMs);
         },
-        (error: Error) => finish(error),
+        (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
       );
     });
   }
@@ -188,12 +232,13 @@ export class MeterClient {
   private failure(error: unknown): MeterError {
     const attempts = `${this.retries + 1} attempt${this.retries === 0 ? '' : 's'}`;
     const where = this.link.description;
+    const bridge = this.link.kind === 'tcp' ? '; and that the bridge talks to the head at 1200 baud 8N2 with no other client attached' : '';
     if (error instanceof SilenceError) {
       return new MeterError(
         'no-answer',
         error.partial
-          ? `the meter on ${where} stopped answering halfway, ${attempts}: check that the head sits straight on the optical eye`
-          : `no answer from the meter on ${where} after ${attempts}: check that the head sits on the meter's optical eye and that the IR port is awake (MULTICAL 40x sleep after ~30 min idle: press a button on the meter)`,
+          ? `the meter on ${where} stopped answering halfway, ${attempts}: check that the head sits straight on the optical eye${bridge}`
+          : `no answer from the meter on ${where} after ${attempts}: check that the head sits on the meter's optical eye and that the IR port is awake (MULTICAL 40x sleep after ~30 min idle: press a button on the meter)${bridge}`,
         { cause: error },
       );
     }

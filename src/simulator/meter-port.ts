@@ -5,7 +5,9 @@
 // every path of the reader: silence, a corrupted CRC, garbage or a stray 0x00 before the answer.
 
 import {
+  BITS_PER_BYTE,
   DESTINATION_HEAT_METER,
+  KMP_BAUD_RATE,
   FrameSplitter,
   concatBytes,
   decodeRequestFrame,
@@ -37,7 +39,14 @@ export interface LineOptions {
 }
 
 export const DEFAULT_TURNAROUND_MS = 50;
-const BITS_PER_BYTE = 11;
+
+/**
+ * Counts the requests a simulated meter has seen over all its connections, so a fault pattern
+ * ("every second request") holds across reconnects, as it would for the one real meter.
+ */
+export class RequestCounter {
+  count = 0;
+}
 
 export class SimulatedMeterPort {
   private readonly meter: SimulatedMeter;
@@ -49,19 +58,21 @@ export class SimulatedMeterPort {
   /** When the line towards the meter / from the meter is free again (performance.now() ms). */
   private inboundFreeAt = 0;
   private outboundFreeAt = 0;
-  private requestCount = 0;
   private closed = false;
 
-  constructor(meter: SimulatedMeter, options: LineOptions, transmit: (chunk: Uint8Array) => void) {
+  private readonly counter: RequestCounter;
+
+  constructor(meter: SimulatedMeter, options: LineOptions, transmit: (chunk: Uint8Array) => void, counter = new RequestCounter()) {
     this.meter = meter;
+    this.counter = counter;
     this.options = options;
     this.transmit = transmit;
-    this.byteMs = (BITS_PER_BYTE * 1000) / (options.baudRate ?? 1200);
+    this.byteMs = (BITS_PER_BYTE * 1000) / (options.baudRate ?? KMP_BAUD_RATE);
   }
 
-  /** Requests seen so far, counted whether answered or not. */
+  /** Requests seen so far (over every port sharing the counter), answered or not. */
   get requests(): number {
-    return this.requestCount;
+    return this.counter.count;
   }
 
   receive(chunk: Uint8Array): void {
@@ -74,7 +85,7 @@ export class SimulatedMeterPort {
     // Paced: the bytes take their wire time to arrive; the head echoes each as it passes.
     const start = Math.max(performance.now(), this.inboundFreeAt);
     this.inboundFreeAt = start + chunk.length * this.byteMs;
-    if (this.options.echo) this.sendPaced(chunk, start);
+    if (this.options.echo) this.send(chunk, start);
     this.at(this.inboundFreeAt, () => this.handleArrived(chunk, this.options.turnaroundMs ?? DEFAULT_TURNAROUND_MS));
   }
 
@@ -87,14 +98,14 @@ export class SimulatedMeterPort {
   private handleArrived(chunk: Uint8Array, turnaroundMs: number): void {
     for (const event of this.splitter.push(chunk)) {
       if (event.kind !== 'frame') continue;
-      this.requestCount++;
+      this.counter.count++;
       const answer = this.answerFrame(event.frame);
       if (!answer) continue;
       if (!this.options.pace && turnaroundMs === 0) {
         this.transmit(answer);
       } else {
         const start = Math.max(performance.now() + turnaroundMs, this.outboundFreeAt);
-        this.sendPaced(answer, start);
+        this.send(answer, start);
       }
     }
   }
@@ -113,18 +124,21 @@ export class SimulatedMeterPort {
     const faults = this.activeFaults();
     if (faults.has('no-answer')) return null;
     let bytes = faults.has('crc-error') ? corruptedFrame(destination, answer) : encodeResponseFrame(destination, answer);
-    if (faults.has('garbage')) bytes = concatBytes([lineNoise(this.requestCount), bytes]);
+    if (faults.has('garbage')) bytes = concatBytes([lineNoise(this.counter.count), bytes]);
     if (faults.has('stray-zero')) bytes = concatBytes([Uint8Array.of(0x00), bytes]);
     return bytes;
   }
 
   private activeFaults(): Set<FaultKind> {
     const every = Math.max(1, this.options.faultEvery ?? 1);
-    return (this.requestCount - 1) % every === 0 ? new Set(this.options.faults ?? []) : new Set();
+    return (this.counter.count - 1) % every === 0 ? new Set(this.options.faults ?? []) : new Set();
   }
 
-  /** Sends bytes at line speed from `start`, drift-free: each wake-up sends every byte that is due. */
-  private sendPaced(bytes: Uint8Array, start: number): void {
+  /**
+   * Sends bytes from `start`; when paced, at line speed and drift-free: each wake-up sends
+   * every byte that is due by then.
+   */
+  private send(bytes: Uint8Array, start: number): void {
     if (!this.options.pace) {
       this.at(start, () => this.transmit(bytes));
       return;
@@ -158,8 +172,11 @@ function corruptedFrame(destination: number, answer: ApplicationMessage): Uint8A
   return encodeFrame('from-meter', dataLink);
 }
 
-/** A few bytes of line noise before the answer; never the answer's start byte 0x40 or an ACK 0x06. */
+/**
+ * Line noise before the answer, varying with the request: sometimes a false start byte that
+ * runs into the real answer, sometimes a whole false frame (40 … 0D) that fails its CRC.
+ */
 function lineNoise(salt: number): Uint8Array {
-  const noise = [0xff, 0x13, 0x00, 0xa5, 0x37, 0xfe, 0x0d, 0x80];
-  return Uint8Array.from(noise.slice(0, 3 + (salt % 6)));
+  const noise = [0xff, 0x13, 0x40, 0xa5, 0x0d, 0x37, 0x40, 0xfe, 0x80];
+  return Uint8Array.from(noise.slice(0, 2 + (salt % 8)));
 }

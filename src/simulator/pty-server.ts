@@ -12,6 +12,8 @@ import { serveSimulatorOverTcp, type SimulatorServer } from './tcp-server.js';
 export interface PtySimulator {
   readonly path: string;
   readonly tcp: SimulatorServer;
+  /** Settles with an error if socat stops by itself: the pseudo-terminal is gone. */
+  readonly failed: Promise<LinkError>;
   close(): Promise<void>;
 }
 
@@ -25,10 +27,18 @@ export async function serveSimulatorOverPty(meter: SimulatedMeter, lineOptions: 
     await tcp.close();
     throw error;
   }
+  let closing = false;
+  const failed = new Promise<LinkError>((resolve) => {
+    socat.once('exit', (code, signal) => {
+      if (!closing) resolve(new LinkError('io', `socat, which provides ${path}, stopped (${signal ?? `exit ${code}`}): the pseudo-terminal is gone`));
+    });
+  });
   return {
     path,
     tcp,
+    failed,
     close: async () => {
+      closing = true;
       if (socat.exitCode === null && socat.signalCode === null) {
         const exited = new Promise((resolve) => socat.once('exit', resolve));
         socat.kill('SIGTERM');

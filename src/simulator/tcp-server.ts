@@ -2,7 +2,7 @@
 // every connection is a head on the same simulated meter.
 
 import net from 'node:net';
-import { SimulatedMeterPort, type LineOptions, type SimulatedMeter } from './meter-port.js';
+import { RequestCounter, SimulatedMeterPort, type LineOptions, type SimulatedMeter } from './meter-port.js';
 
 export interface SimulatorServer {
   readonly host: string;
@@ -16,18 +16,22 @@ export interface SimulatorServer {
 
 export function serveSimulatorOverTcp(meter: SimulatedMeter, lineOptions: LineOptions, host: string, port: number): Promise<SimulatorServer> {
   const sockets = new Map<net.Socket, SimulatedMeterPort>();
-  let finishedRequests = 0;
+  const counter = new RequestCounter();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    const meterPort = new SimulatedMeterPort(meter, lineOptions, (chunk) => {
-      if (!socket.destroyed) socket.write(chunk);
-    });
+    const meterPort = new SimulatedMeterPort(
+      meter,
+      lineOptions,
+      (chunk) => {
+        if (!socket.destroyed) socket.write(chunk);
+      },
+      counter,
+    );
     sockets.set(socket, meterPort);
     socket.on('data', (chunk: Buffer) => meterPort.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       meterPort.close();
-      finishedRequests += meterPort.requests;
       sockets.delete(socket);
     });
   });
@@ -40,9 +44,7 @@ export function serveSimulatorOverTcp(meter: SimulatedMeter, lineOptions: LineOp
         host,
         port: address.port,
         get requests() {
-          let open = 0;
-          for (const p of sockets.values()) open += p.requests;
-          return finishedRequests + open;
+          return counter.count;
         },
         dropConnections() {
           for (const socket of sockets.keys()) socket.destroy();

@@ -104,6 +104,17 @@ for (const kind of linkKinds) {
       });
     });
 
+    it('refuses writes once closed, and reopens for the next exchange', async () => {
+      const setup = await kind.setup({});
+      setups.push(setup);
+      const client = new MeterClient(setup.link, fast);
+      assert.equal(await client.getSerialNo(), 70000402);
+      await setup.link.close();
+      assert.equal(setup.link.isOpen, false);
+      await assert.rejects(setup.link.write(Uint8Array.of(0x80)), { name: 'LinkError', code: 'closed' });
+      assert.equal(await client.getSerialNo(), 70000402);
+    });
+
     it('carries on after a failed exchange', async () => {
       const client = await open({ faults: ['no-answer'], faultEvery: 3 }, 0);
       await assert.rejects(client.readRegisters([60]));

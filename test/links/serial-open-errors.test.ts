@@ -32,10 +32,16 @@ describe('serial open errors', () => {
     assert.match(error.message, /in use by another program/);
   });
 
-  it('anything else keeps the system message', async () => {
-    const error = await openError('/dev/ttyUSB0', new Error('Inappropriate ioctl for device'), probe(true, true));
+  it('a file or device that is no serial port: point at the head', async () => {
+    const error = await openError('/dev/null', new Error('Error: Inappropriate ioctl for device, cannot open /dev/null'), probe(true, true));
+    assert.equal(error.code, 'not-a-serial-device');
+    assert.match(error.message, /\/dev\/null is not a serial device: point the meter URL at the optical head's device/);
+  });
+
+  it('anything else keeps the system message, without a doubled "Error:"', async () => {
+    const error = await openError('/dev/ttyUSB0', new Error('Error: Input/output error, cannot open /dev/ttyUSB0'), probe(true, true));
     assert.equal(error.code, 'io');
-    assert.match(error.message, /cannot open \/dev\/ttyUSB0: Inappropriate ioctl for device/);
+    assert.equal(error.message, 'cannot open /dev/ttyUSB0: Input/output error, cannot open /dev/ttyUSB0');
   });
 
   it('asks the real file system by default', async () => {

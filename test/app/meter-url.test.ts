@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LinkError } from '../../src/links/errors.js';
-import { parseMeterUrl } from '../../src/links/meter-url.js';
-import { linkFromUrl } from '../../src/meter/connect.js';
+import { parseMeterUrl } from '../../src/app/meter-url.js';
+import { linkFromUrl } from '../../src/app/connect-meter.js';
 
 function badUrl(url: string, message: RegExp): void {
   assert.throws(() => linkFromUrl(url), (error: unknown) => {

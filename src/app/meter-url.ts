@@ -3,35 +3,15 @@
 //   tcp://192.168.1.20:2002                         a raw TCP bridge (ser2net, ESP-Link)
 //   sim://multical-402?echo=1&fault=crc-error       the built-in simulator, in this process
 
-import { LinkError } from './errors.js';
+import { LinkError } from '../links/errors.js';
+import { MAX_SERIAL_BAUD_RATE } from '../links/serial-link.js';
+import { simulatedModels, simulatorLimits, type SimulatedModel, type SimulatorOptions } from '../simulator/options.js';
 
-export interface SimulatorUrlOptions {
-  readonly model: 'multical-402';
-  readonly echo: boolean;
-  readonly pace: boolean;
-  readonly baudRate?: number;
-  readonly turnaroundMs?: number;
-  readonly faults: readonly string[];
-  readonly faultEvery?: number;
-  readonly seed?: number;
-  readonly serialNumber?: number;
-  readonly energyUnit?: string;
-  readonly speed?: number;
-}
 
 export type MeterUrl =
   | { readonly kind: 'serial'; readonly path: string; readonly baudRate?: number }
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | ({ readonly kind: 'sim' } & SimulatorUrlOptions);
-
-export const simulatedModels = ['multical-402'] as const;
-
-/** Limits of the simulator's options: a serial number has 4 bytes; timers hold at most 2^31 − 1 ms. */
-export const MAX_SERIAL_NUMBER = 0xffffffff;
-export const MAX_TURNAROUND_MS = 60_000;
-export const MAX_BAUD_RATE = 115_200;
-/** A week of simulated time per real minute is plenty, and keeps each read's integration short. */
-export const MAX_SPEED = 10_080;
+  | ({ readonly kind: 'sim'; readonly model: SimulatedModel } & SimulatorOptions);
 
 const simulatorParameters = ['echo', 'pace', 'baud', 'turnaround_ms', 'fault', 'fault_every', 'seed', 'serial', 'energy_unit', 'speed'];
 
@@ -52,7 +32,7 @@ export function parseMeterUrl(text: string): MeterUrl {
       if (!path.startsWith('/') || url.host !== '') throw new LinkError('bad-url', `"${text}": write a serial URL with three slashes, e.g. serial:///dev/ttyUSB0`);
       checkParameters(url, ['baud'], text);
       const baud = url.searchParams.get('baud');
-      return baud === null ? { kind: 'serial', path } : { kind: 'serial', path, baudRate: ranged(1, MAX_BAUD_RATE)(baud, 'baud', text) };
+      return baud === null ? { kind: 'serial', path } : { kind: 'serial', path, baudRate: ranged(1, MAX_SERIAL_BAUD_RATE)(baud, 'baud', text) };
     }
     case 'tcp:': {
       const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -63,7 +43,7 @@ export function parseMeterUrl(text: string): MeterUrl {
     }
     case 'sim:': {
       const model = url.hostname;
-      if (model !== 'multical-402') {
+      if (!(simulatedModels as readonly string[]).includes(model)) {
         throw new LinkError('bad-url', `"${text}": the simulator knows ${simulatedModels.join(', ')}, not "${model}"`);
       }
       checkParameters(url, simulatorParameters, text);
@@ -73,16 +53,16 @@ export function parseMeterUrl(text: string): MeterUrl {
         return value === null ? {} : { [name]: parse(value, name, text) };
       };
       const n = {
-        ...number('baud', ranged(1, MAX_BAUD_RATE)),
-        ...number('turnaround_ms', ranged(0, MAX_TURNAROUND_MS)),
+        ...number('baud', ranged(1, simulatorLimits.baudRate)),
+        ...number('turnaround_ms', ranged(0, simulatorLimits.turnaroundMs)),
         ...number('fault_every', positiveInteger),
-        ...number('seed', ranged(0, MAX_SERIAL_NUMBER)),
-        ...number('serial', ranged(0, MAX_SERIAL_NUMBER)),
+        ...number('seed', ranged(0, simulatorLimits.seed)),
+        ...number('serial', ranged(0, simulatorLimits.serialNumber)),
         ...number('speed', speedFactor),
       };
       return {
         kind: 'sim',
-        model,
+        model: model as SimulatedModel,
         echo: flag(p.get('echo'), 'echo', text),
         pace: flag(p.get('pace'), 'pace', text),
         faults: p.getAll('fault').flatMap((f) => f.split(',')).filter((f) => f !== ''),
@@ -130,5 +110,5 @@ function ranged(min: number, max: number): (value: string, name: string, text: s
 }
 
 function speedFactor(value: string, name: string, text: string): number {
-  return parseNumber(value, name, text, (n) => n > 0 && n <= MAX_SPEED, `a number above 0, at most ${MAX_SPEED}`);
+  return parseNumber(value, name, text, (n) => n > 0 && n <= simulatorLimits.speed, `a number above 0, at most ${simulatorLimits.speed}`);
 }
