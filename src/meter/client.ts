@@ -125,7 +125,7 @@ export class MeterClient {
     return { readings, missing: unique.filter((id) => !readings.has(id)) };
   }
 
-  /** Lets the exchanges already queued finish, refuses new ones, then closes the link. */
+  /** Lets the exchange in flight finish (without further retries), refuses new ones, closes the link. */
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.catch(() => undefined);
@@ -144,6 +144,8 @@ export class MeterClient {
     this.statistics.exchanges++;
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
+      // Closing lets the exchange in flight finish, but starts no further attempt.
+      if (attempt > 0 && this.closed) break;
       const wait = this.quietUntil - performance.now();
       if (wait > 0) await sleep(wait);
       try {
