@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LinkError } from '../links/errors.js';
+import { StoreError } from '../store/index.js';
 import { MeterError } from '../meter/errors.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { infoCommand } from './info.js';
@@ -10,16 +11,19 @@ import { readCommand } from './read.js';
 import { registersCommand } from './registers.js';
 import { scanCommand } from './scan.js';
 import { simulateCommand } from './simulate.js';
+import { exportCommand } from './export.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('kamstrup-logger')
-    .description('Reads Kamstrup MULTICAL heat meters over an optical IR head (KMP)')
+    .description('Reads Kamstrup MULTICAL heat meters over an optical IR head (KMP) and logs every reading to SQLite')
     .version(packageJson.version)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand()]) {
+  for (const command of [runCommand(), statusCommand(), exportCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return program;
@@ -46,6 +50,10 @@ function report(error: unknown): number {
   if (error instanceof LinkError) {
     process.stderr.write(`kamstrup-logger: ${error.message}\n`);
     return error.code === 'bad-url' ? ExitCode.usage : ExitCode.failure;
+  }
+  if (error instanceof StoreError) {
+    process.stderr.write(`kamstrup-logger: ${error.message}\n`);
+    return ExitCode.failure;
   }
   if (error instanceof MeterError) {
     process.stderr.write(`kamstrup-logger: ${error.message}\n`);

@@ -5,16 +5,14 @@
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { LogLevel } from '../config/index.js';
 
 export type { Logger } from 'pino';
 
-export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof logLevels)[number];
-
 /** Keys whose values are secrets, at any of the depths config and errors put them. */
-export const secretKeys = ['token', 'password', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
+export const redactedKeys = ['token', 'password', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
 
-const redactPaths = secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+const redactPaths = redactedKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 export interface LoggerOptions {
   readonly level: LogLevel;
@@ -27,7 +25,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stdout;
   const stream: NodeJS.WritableStream = options.pretty
-    ? pretty({ destination: destination as Writable, colorize: destination === process.stdout && process.stdout.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    ? pretty({ destination: destination as Writable, colorize: destination === process.stdout && process.stdout.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true })
     : destination;
   return pino(
     {

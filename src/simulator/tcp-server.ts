@@ -2,7 +2,7 @@
 // every connection is a head on the same simulated meter.
 
 import net from 'node:net';
-import { RequestCounter, SimulatedMeterPort, type LineOptions, type SimulatedMeter } from './meter-port.js';
+import { RequestCounter, SimulatedMeterPort, type FaultKind, type LineOptions, type SimulatedMeter } from './meter-port.js';
 
 export interface SimulatorServer {
   readonly host: string;
@@ -11,17 +11,21 @@ export interface SimulatorServer {
   readonly requests: number;
   /** Drops every open connection, as a bridge does to idle clients. */
   dropConnections(): void;
+  /** Changes the injected faults from the next request on, for tests that break a running line. */
+  setFaults(faults: readonly FaultKind[], every?: number): void;
   close(): Promise<void>;
 }
 
 export function serveSimulatorOverTcp(meter: SimulatedMeter, lineOptions: LineOptions, host: string, port: number): Promise<SimulatorServer> {
   const sockets = new Map<net.Socket, SimulatedMeterPort>();
   const counter = new RequestCounter();
+  // One options object shared by every connection's port, so setFaults reaches them all.
+  const line: { -readonly [K in keyof LineOptions]: LineOptions[K] } = { ...lineOptions };
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     const meterPort = new SimulatedMeterPort(
       meter,
-      lineOptions,
+      line,
       (chunk) => {
         if (!socket.destroyed) socket.write(chunk);
       },
@@ -48,6 +52,10 @@ export function serveSimulatorOverTcp(meter: SimulatedMeter, lineOptions: LineOp
         },
         dropConnections() {
           for (const socket of sockets.keys()) socket.destroy();
+        },
+        setFaults(faults, every = 1) {
+          line.faults = faults;
+          line.faultEvery = every;
         },
         close: () =>
           new Promise<void>((done) => {

@@ -1,0 +1,133 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Command, Option } from 'commander';
+import { toPoint, type PointRun } from '../sinks/influxdb/point.js';
+import type { ExportFilter, ExportRow } from '../store/index.js';
+import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { resolveOrUsageError } from './read.js';
+
+const formats = ['csv', 'json', 'line-protocol'] as const;
+type ExportFormat = (typeof formats)[number];
+
+interface ExportOptions {
+  config: string;
+  meter?: string;
+  register?: string[];
+  from?: string;
+  to?: string;
+  format: ExportFormat;
+  output?: string;
+}
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('stream stored readings out of SQLite as CSV, JSON lines or InfluxDB line protocol')
+    .addOption(configOption())
+    .option('--meter <name>', 'only this meter')
+    .option('--register <register...>', 'only these registers (names or ids)')
+    .option('--from <time>', 'read at or after this time (ISO 8601: 2026-01-01 is local midnight, 2026-01-01T06:00:00Z a UTC time)')
+    .option('--to <time>', 'read before this time (ISO 8601)')
+    .addOption(new Option('--format <format>', 'output format').choices([...formats]).makeOptionMandatory())
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .addHelpText(
+      'after',
+      `
+Memory stays constant whatever the size of the history: rows stream from the database.
+line-protocol gives one point per meter per job run, in canonical units (kWh, kW, m³, l/h, °C, K),
+ready for \`influx write\` or curl to /write.
+
+Examples:
+  kamstrup-logger export --format csv --register heat_energy --from 2026-01-01 > heat-2026.csv
+  kamstrup-logger export --format line-protocol --output history.lp`,
+    )
+    .action(async (options: ExportOptions, command: Command) => {
+      const filter: ExportFilter = {
+        ...(options.meter !== undefined && { meter: options.meter }),
+        ...(options.register !== undefined && { registerIds: options.register.map((r) => resolveOrUsageError(r).id) }),
+        ...(options.from !== undefined && { from: parseTime(options.from, '--from') }),
+        ...(options.to !== undefined && { to: parseTime(options.to, '--to') }),
+      };
+      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default');
+      const store = openExistingStore(config.storage.path);
+      const output = options.output ? createWriteStream(options.output) : process.stdout;
+      try {
+        await writeExport(store.exportReadings(filter), options.format, output);
+      } finally {
+        store.close();
+        if (output !== process.stdout) {
+          output.end();
+          await once(output, 'close');
+        }
+      }
+    });
+}
+
+/** Writes rows as they come, waiting whenever the output's buffer is full. */
+export async function writeExport(rows: Iterable<ExportRow>, format: ExportFormat, output: NodeJS.WritableStream): Promise<void> {
+  const write = async (text: string): Promise<void> => {
+    if (!output.write(text)) await once(output, 'drain');
+  };
+  if (format === 'csv') {
+    await write('read_at,meter,serial,model,job,register_id,register,value,unit,text\n');
+    for (const row of rows) {
+      const cells = [row.readAt.toISOString(), row.meter, row.serial ?? '', row.model, row.job, row.registerId, row.name ?? '', row.value, row.unit, row.text ?? ''];
+      await write(`${cells.map((cell) => csvCell(String(cell))).join(',')}\n`);
+    }
+  } else if (format === 'json') {
+    for (const row of rows) await write(`${JSON.stringify(exportJson(row))}\n`);
+  } else {
+    // Rows come by read time: gather one run per meter and job until the time moves on.
+    let time = -1;
+    const runs = new Map<string, PointRun & { readings: PointRun['readings'][number][] }>();
+    const flush = async (): Promise<void> => {
+      for (const run of runs.values()) await write(`${toPoint(run).toLineProtocol() ?? ''}\n`);
+      runs.clear();
+    };
+    for (const row of rows) {
+      if (row.readAt.getTime() !== time) {
+        await flush();
+        time = row.readAt.getTime();
+      }
+      const key = `${row.meter}\u0000${row.job}`;
+      let run = runs.get(key);
+      if (!run) {
+        run = { meter: row.meter, serial: row.serial, model: row.model, readAt: row.readAt, readings: [] };
+        runs.set(key, run);
+      }
+      run.readings.push({ registerId: row.registerId, name: row.name, value: row.value, unitCode: row.unitCode, text: row.text });
+    }
+    await flush();
+  }
+}
+
+function exportJson(row: ExportRow): Record<string, unknown> {
+  return {
+    readAt: row.readAt.toISOString(),
+    meter: row.meter,
+    serial: row.serial,
+    model: row.model,
+    job: row.job,
+    id: row.registerId,
+    name: row.name,
+    value: row.value,
+    unit: row.unit,
+    ...(row.text !== null && { text: row.text }),
+    mantissa: row.mantissa,
+    exponent: row.exponent,
+    negative: row.negative,
+  };
+}
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A date alone means local midnight: the owner of a heat meter thinks in local days. */
+function parseTime(text: string, flag: string): Date {
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00` : text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
+    throw new CliError(ExitCode.usage, `${flag} takes an ISO 8601 time such as 2026-01-01 or 2026-01-01T06:00:00Z, not "${text}"`);
+  }
+  return date;
+}

@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import type { StoreStatus } from '../store/index.js';
+import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
+import { formatColumns } from './output.js';
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show per meter the last readings, per job the last run, per sink the backlog')
+    .addOption(configOption())
+    .option('--json', 'one JSON document, for machines')
+    .action((options: { config: string; json?: boolean }, command: Command) => {
+      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default');
+      const store = openExistingStore(config.storage.path);
+      let status: StoreStatus;
+      try {
+        status = store.status();
+      } finally {
+        store.close();
+      }
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(status)}\n`);
+        return;
+      }
+      process.stdout.write(formatStatus(status, new Date()));
+    });
+}
+
+export function formatStatus(status: StoreStatus, now: Date): string {
+  const meters = status.meters.flatMap((meter) => {
+    const serial = meter.serial === null ? '' : ` serial ${meter.serial}`;
+    const values = meter.values.map((v) => [
+      '   ',
+      v.name ?? `register ${v.registerId}`,
+      v.text !== undefined ? (v.text ?? '(no date yet)') : `${v.value} ${v.unit}`.trim(),
+      when(v.readAt, now),
+    ]);
+    const heading = `  ${meter.name} (${meter.model}${serial}): last reading ${when(meter.lastReadAt, now)}`;
+    return values.length > 0 ? [heading, formatColumns(values)] : [heading];
+  });
+  const jobs = status.jobs.map((j) => [' ', `${j.meter}/${j.job}`, when(j.lastRun.readAt, now), j.lastRun.outcome, `${j.lastRun.readingCount} readings`, j.lastRun.error ?? '']);
+  const sinks = status.sinks.map((sink) => {
+    const oldest = sink.oldestPendingReadAt ? `, oldest from ${when(sink.oldestPendingReadAt, now)}` : '';
+    return `  ${sink.name}${sink.enabled ? '' : ' (disabled)'}: ${sink.pending} waiting${oldest}, ${sink.rejected} rejected`;
+  });
+  const sections = [
+    ['meters', ...(meters.length > 0 ? meters : ['  (no readings yet)'])],
+    ['jobs', jobs.length > 0 ? formatColumns(jobs) : '  (no runs yet)'],
+    ['sinks', ...(sinks.length > 0 ? sinks : ['  (none enabled)'])],
+  ];
+  return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
+}
+
+function when(date: Date | null, now: Date): string {
+  if (!date) return 'never';
+  const seconds = Math.round((now.getTime() - date.getTime()) / 1000);
+  const ago = seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : seconds < 172_800 ? `${Math.round(seconds / 3600)} h` : `${Math.round(seconds / 86_400)} days`;
+  return `${localTime(date)} (${ago} ago)`;
+}
+
+/** ISO-like local time: the meter and its owner think in local time. */
+export function localTime(date: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
+}

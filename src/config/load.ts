@@ -1,0 +1,443 @@
+// Loading the config: the YAML file (optional when the environment says it all), secrets from
+// files, environment overrides, validation that collects every problem with its key and line,
+// defaults, and the start-up warnings.
+//
+// Precedence: environment > file > defaults. Relative paths (storage.path, a secret's _file) are
+// relative to the config file's directory; a KAMSTRUP_…_FILE variable's path to the working
+// directory, as any command-line path.
+
+import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { parseMeterUrl } from '../app/meter-url.js';
+import { meterModels, type MeterModel } from '../registers/catalogue.js';
+import { resolveRegister } from '../registers/resolve.js';
+import { defaultJobs } from './defaults.js';
+import { describeFsError, readEnvOverrides, type EnvOverride } from './env.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import { envName, formatKey, isPrefix, isRecord, keyTree, nearest, nodeAt, setAt, valueAt, type KeyNode, type KeyPath } from './keys.js';
+import {
+  configSchema,
+  DEFAULT_RETRIES,
+  DEFAULT_STORAGE_PATH,
+  DEFAULT_TIMEOUT_MS,
+  EXAMPLE_CONFIG_FILE,
+  secretKeys,
+  show,
+  type ConfigFile,
+} from './schema.js';
+import { applySecretFiles, SECRET_FILE_SUFFIX } from './secrets.js';
+import type { AppConfig, JobConfig, LoadedConfig, MeterConfig } from './types.js';
+import { startupWarnings } from './warnings.js';
+
+export interface LoadConfigOptions {
+  /** The config file as the user named it (relative to the working directory, or absolute). */
+  readonly path: string;
+  /** Usually process.env. */
+  readonly env: NodeJS.ProcessEnv | Readonly<Record<string, string | undefined>>;
+  /** Reads a file as UTF-8 text (the config file and secret files); node:fs by default. */
+  readonly readFile?: (path: string) => string;
+  /** A missing file is no problem: the environment gives the config. Default false. */
+  readonly optionalFile?: boolean;
+  /** The moment the schedule warnings look ahead from (a week); now by default. */
+  readonly now?: Date;
+}
+
+const keys: KeyNode = keyTree(configSchema);
+
+/** The annotated example shipped with the package. */
+export function exampleConfigPath(): string {
+  return shippedFile(EXAMPLE_CONFIG_FILE);
+}
+
+function shippedFile(name: string): string {
+  return fileURLToPath(new URL(`../../../${name}`, import.meta.url));
+}
+
+/** A path as short as it can be said: relative to the working directory when below it. */
+function shown(path: string): string {
+  const short = relative(process.cwd(), path);
+  return short.startsWith('..') || isAbsolute(short) ? path : short;
+}
+
+export function loadConfig(options: LoadConfigOptions): LoadedConfig {
+  const label = options.path;
+  const file = resolve(options.path);
+  const directory = dirname(file);
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+
+  // 1. The file.
+  let text: string | null = null;
+  try {
+    text = readFile(file);
+  } catch (error) {
+    const missing = typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+    if (!missing) throw new ConfigError(label, [{ key: '', message: `cannot read the config file: ${describeFsError(error)}` }]);
+    if (options.optionalFile !== true) throw new ConfigError(label, [{ key: '', message: missingFileMessage(label) }]);
+  }
+  const source = text === null ? null : parseYaml(text, label);
+  const raw: Record<string, unknown> = source === null ? {} : source.raw;
+  const problems = new Problems(source);
+
+  // 2. Secrets from files named in the YAML.
+  applySecretFiles(raw, secretKeys, (path) => readFile(resolve(directory, path)), (path, message) => problems.add(path, message));
+
+  // 3. The environment.
+  const env = readEnvOverrides(options.env, keys, (path) => readFile(resolve(path)));
+  for (const problem of env.problems) problems.addEnv(problem.name, problem.message);
+  applyOverrides(raw, env.overrides, problems);
+
+  // 4. The schema: types, ranges, unknown keys, cron expressions, URLs, register names.
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.addIssue(issue, raw);
+
+  // 5. What the schema cannot see alone.
+  checkNames(raw, problems);
+  const storagePath = storagePathOf(raw, directory);
+  if (storagePath !== null) {
+    const problem = storageProblem(storagePath);
+    if (problem !== null) problems.add(['storage', 'path'], problem);
+  }
+
+  if (!parsed.success || problems.list.length > 0) throw new ConfigError(label, problems.sorted());
+  const config = normalise(parsed.data, text === null ? null : file, storagePath ?? resolve(directory, DEFAULT_STORAGE_PATH));
+  return { config, warnings: startupWarnings(config, options.now ?? new Date()) };
+}
+
+function missingFileMessage(label: string): string {
+  return `no such file. To start, copy the annotated example and set your meter's url in it: cp ${shown(exampleConfigPath())} ${label} ` +
+    `(or name another file with --config FILE, or try the simulated meter: --config ${shown(shippedFile('config/demo.yaml'))})`;
+}
+
+// --- YAML --------------------------------------------------------------------------------------
+
+interface Source {
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+  readonly raw: Record<string, unknown>;
+}
+
+function parseYaml(text: string, label: string): Source {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(label, doc.errors.map((error) => {
+      const position = lines.linePos(error.pos[0]);
+      return { key: '', line: position.line, message: `YAML syntax error at column ${position.col}: ${error.message.replace(/\s+/g, ' ').trim()}` };
+    }));
+  }
+  const contents = doc.contents;
+  if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+    throw new ConfigError(label, [{ key: '', message: `the file is empty; it needs at least a meter (copy ${EXAMPLE_CONFIG_FILE} for a start, or see config/demo.yaml)` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (error) {
+    throw new ConfigError(label, [{ key: '', message: `cannot read the YAML: ${error instanceof Error ? error.message : String(error)}` }]);
+  }
+  if (!isRecord(raw)) {
+    const line = contents.range ? lines.linePos(contents.range[0]).line : 1;
+    throw new ConfigError(label, [{ key: '', line, message: `the file must be a mapping of ${[...topLevelKeys()].join(', ')}; it holds ${show(raw)}` }]);
+  }
+  return { doc, lines, raw };
+}
+
+function topLevelKeys(): Iterable<string> {
+  return keys.kind === 'object' ? keys.keys.keys() : [];
+}
+
+/** The line of a key path's key (or list entry) in the file; undefined when the file does not hold it. */
+function lineOf(source: Source, path: KeyPath): number | undefined {
+  let node: unknown = source.doc.contents;
+  let line: number | undefined;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      if (pair === undefined) return undefined;
+      line = lineAt(source, pair.key) ?? lineAt(source, pair.value);
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item: unknown = node.items[segment];
+      if (item === undefined) return undefined;
+      line = lineAt(source, item);
+      node = item;
+    } else {
+      return undefined;
+    }
+  }
+  return line;
+}
+
+function lineAt(source: Source, node: unknown): number | undefined {
+  if (!isNode(node) || node.range === undefined || node.range === null) return undefined;
+  return source.lines.linePos(node.range[0]).line;
+}
+
+// --- Problems ----------------------------------------------------------------------------------
+
+class Problems {
+  readonly list: ConfigProblem[] = [];
+  private overrides: readonly EnvOverride[] = [];
+  /** Paths whose own problem is already told better (a gap left by an environment variable). */
+  private readonly silenced: KeyPath[] = [];
+
+  constructor(private readonly source: Source | null) {}
+
+  setOverrides(overrides: readonly EnvOverride[]): void {
+    this.overrides = overrides;
+  }
+
+  silence(path: KeyPath): void {
+    this.silenced.push(path);
+  }
+
+  addEnv(name: string, message: string): void {
+    this.push({ key: name, env: name, message });
+  }
+
+  /** A problem at a key path: attributed to the environment variable that set it, or to its line in the file. */
+  add(path: KeyPath, message: string): void {
+    if (this.silenced.some((p) => p.length === path.length && isPrefix(p, path))) return;
+    const key = formatKey(path);
+    // A value set wholesale by the environment (at this path or above) is the environment's.
+    const setBy = this.overrides.find((o) => isPrefix(o.path, path));
+    if (setBy !== undefined) return this.push({ key, env: setBy.name, message: withEnvHint(message, setBy, path) });
+    // Otherwise the nearest place that the file or the environment holds, deepest first.
+    for (let length = path.length; length > 0; length--) {
+      const prefix = path.slice(0, length);
+      const line = this.source === null ? undefined : lineOf(this.source, prefix);
+      if (line !== undefined) return this.push({ key, line, message });
+      const under = this.overrides.find((o) => isPrefix(prefix, o.path));
+      if (under !== undefined) return this.push({ key, env: under.name, message });
+    }
+    this.push({ key, message });
+  }
+
+  addIssue(issue: z.core.$ZodIssue, raw: unknown): void {
+    const path = issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
+    const input = valueAt(raw, path);
+    const generic = /^(Invalid input|Invalid option|Invalid string|Too small|Too big|Unrecognized key)/.test(issue.message);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) this.add([...path, key], unknownKeyMessage(key, path));
+        return;
+      case 'invalid_type':
+        if (!generic) return this.add(path, issue.message);
+        if (input === undefined) return this.add(path, missingMessage(path));
+        if (input === null) return this.add(path, `has no value; expected ${expectedText(issue.expected)}${issue.expected === 'object' ? ' (write {} for an empty one)' : issue.expected === 'array' ? ' (write [] for an empty one)' : ''}`);
+        return this.add(path, `expected ${expectedText(issue.expected)}, not ${show(input)}`);
+      case 'invalid_value': {
+        const values = issue.values.map(String);
+        const guess = typeof input === 'string' ? nearest(input, values) : undefined;
+        return this.add(path, `${show(input)} is not one of ${values.join(', ')}${guess !== undefined ? `; did you mean ${guess}?` : ''}`);
+      }
+      default:
+        return this.add(path, issue.message);
+    }
+  }
+
+  sorted(): ConfigProblem[] {
+    const order = (p: ConfigProblem): number => (p.line !== undefined ? p.line : p.env !== undefined ? Number.MAX_SAFE_INTEGER : 0);
+    return this.list.map((p, i) => ({ p, i })).sort((a, b) => order(a.p) - order(b.p) || a.i - b.i).map(({ p }) => p);
+  }
+
+  private push(problem: ConfigProblem): void {
+    if (!this.list.some((p) => p.key === problem.key && p.message === problem.message)) this.list.push(problem);
+  }
+}
+
+function withEnvHint(message: string, override: EnvOverride, path: KeyPath): string {
+  return override.path.length === path.length ? message : `${message} (in the value of ${override.name})`;
+}
+
+function unknownKeyMessage(key: string, parent: KeyPath): string {
+  const node = nodeAt(keys, parent);
+  const valid = node?.kind === 'object' ? [...node.keys.keys()] : [];
+  const where = parent.length === 0 ? 'at the top level' : `in ${formatKey(parent.map((s) => (typeof s === 'number' ? 0 : s))).replace(/\[0\]/g, '[]')}`;
+  if (key.endsWith(SECRET_FILE_SUFFIX) && valid.includes(key.slice(0, -SECRET_FILE_SUFFIX.length))) {
+    const base = key.slice(0, -SECRET_FILE_SUFFIX.length);
+    return `unknown key "${key}": ${base} is not a secret, so the file cannot name a file for it (the environment can: ${envName([...parent, base])}_FILE)`;
+  }
+  if (valid.length === 0) return `unknown key "${key}": nothing is valid ${where} yet`;
+  const guess = nearest(key, valid);
+  if (guess !== undefined) return `unknown key "${key}"; did you mean "${guess}"?`;
+  return `unknown key "${key}"; valid ${where}: ${valid.join(', ')}`;
+}
+
+function missingMessage(path: KeyPath): string {
+  const description = nodeAt(keys, path)?.description;
+  return description === undefined ? 'missing' : `missing. ${description}`;
+}
+
+function expectedText(expected: string): string {
+  switch (expected) {
+    case 'object':
+      return 'a mapping (key: value)';
+    case 'array':
+      return 'a list';
+    case 'string':
+      return 'text';
+    case 'number':
+      return 'a number';
+    case 'int':
+      return 'a whole number';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return expected;
+  }
+}
+
+// --- The environment ---------------------------------------------------------------------------
+
+function applyOverrides(raw: Record<string, unknown>, overrides: readonly EnvOverride[], problems: Problems): void {
+  problems.setOverrides(overrides);
+  const jobs = overrides.filter((o) => o.path[0] === 'jobs');
+  for (const override of overrides) if (override.path[0] !== 'jobs') setAt(raw, override.path, override.value);
+  // Overriding one value of the default jobs (KAMSTRUP_JOBS__1__CRON) starts from the default jobs.
+  if (raw.jobs === undefined && jobs.length > 0 && !jobs.some((o) => o.path.length === 1)) raw.jobs = defaultJobs(meterModelsOf(raw.meters));
+  for (const override of jobs) setAt(raw, override.path, override.value);
+
+  // A list index beyond the end leaves a gap: say so at the variable, not as a missing entry.
+  const told = new Set<string>();
+  for (const override of overrides) {
+    override.path.forEach((segment, i) => {
+      if (typeof segment !== 'number') return;
+      const listPath = override.path.slice(0, i);
+      const list = valueAt(raw, listPath);
+      if (!Array.isArray(list)) return;
+      for (let index = 0; index < segment; index++) {
+        const gap = [...listPath, index];
+        if (list[index] !== undefined || told.has(formatKey(gap))) continue;
+        told.add(formatKey(gap));
+        problems.silence(gap);
+        problems.addEnv(override.name, `sets ${formatKey(override.path.slice(0, i + 1))}, but there is no ${formatKey(gap)}; number list entries from 0 without gaps`);
+      }
+    });
+  }
+}
+
+function meterModelsOf(meters: unknown): { name: string; model: MeterModel }[] {
+  if (!Array.isArray(meters)) return [];
+  return meters.flatMap((meter: unknown) => {
+    if (!isRecord(meter) || typeof meter.name !== 'string') return [];
+    const model = (meterModels as readonly unknown[]).includes(meter.model) ? (meter.model as MeterModel) : 'multical-402';
+    return [{ name: meter.name, model }];
+  });
+}
+
+// --- Checks across values ----------------------------------------------------------------------
+
+function checkNames(raw: Record<string, unknown>, problems: Problems): void {
+  const meterNames = uniqueNames(raw.meters, 'meters', 'meter', 'they tag every reading', problems);
+  uniqueNames(raw.jobs, 'jobs', 'job', 'they are recorded with every reading', problems);
+  if (meterNames === null || !Array.isArray(raw.jobs)) return;
+  raw.jobs.forEach((job: unknown, j) => {
+    if (!isRecord(job) || !Array.isArray(job.meters)) return;
+    job.meters.forEach((name: unknown, m) => {
+      if (typeof name !== 'string' || meterNames.includes(name)) return;
+      const guess = nearest(name, meterNames);
+      const hint = guess !== undefined ? `did you mean "${guess}"?` : `the meters are ${meterNames.map((n) => `"${n}"`).join(', ')}`;
+      problems.add(['jobs', j, 'meters', m], `no meter is named "${name}"; ${hint}`);
+    });
+  });
+}
+
+/** Reports repeated names; returns the names when every entry has one (else null: nothing to check against). */
+function uniqueNames(list: unknown, key: string, what: string, why: string, problems: Problems): string[] | null {
+  if (!Array.isArray(list)) return null;
+  const first = new Map<string, number>();
+  let complete = true;
+  list.forEach((entry: unknown, i) => {
+    const name = isRecord(entry) ? entry.name : undefined;
+    if (typeof name !== 'string') {
+      complete = false;
+      return;
+    }
+    const earlier = first.get(name);
+    if (earlier !== undefined) problems.add([key, i, 'name'], `"${name}" is already the name of ${key}[${earlier}]; ${what} names must be unique (${why})`);
+    else first.set(name, i);
+  });
+  return complete ? [...first.keys()] : null;
+}
+
+function storagePathOf(raw: Record<string, unknown>, directory: string): string | null {
+  const storage = raw.storage;
+  if (storage !== undefined && !isRecord(storage)) return null;
+  const path = storage?.path ?? DEFAULT_STORAGE_PATH;
+  return typeof path === 'string' && path !== '' ? resolve(directory, path) : null;
+}
+
+/** Why the database file could not be created or written; null when it looks fine. */
+export function storageProblem(path: string): string | null {
+  const existing = statOrNull(path);
+  if (existing?.isDirectory()) return `${path} is a directory; name the database file in it, e.g. ${join(path, 'kamstrup.sqlite')}`;
+  if (existing !== null) {
+    if (!writable(path)) return `${path} is not writable by this user`;
+    if (!writable(dirname(path))) return `the directory ${dirname(path)} is not writable by this user (SQLite keeps its journal files next to the database)`;
+    return null;
+  }
+  // The file does not exist yet: the nearest existing ancestor must be a directory we can write to.
+  let ancestor = dirname(path);
+  let stat = statOrNull(ancestor);
+  while (stat === null && dirname(ancestor) !== ancestor) {
+    ancestor = dirname(ancestor);
+    stat = statOrNull(ancestor);
+  }
+  if (stat === null) return `cannot create ${path}: none of its parent directories exists`;
+  if (!stat.isDirectory()) return `cannot create ${path}: ${ancestor} is a file, not a directory`;
+  if (!writable(ancestor)) return `cannot create ${path}: the directory ${ancestor} is not writable by this user`;
+  return null;
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// --- The result --------------------------------------------------------------------------------
+
+function normalise(data: ConfigFile, file: string | null, storagePath: string): AppConfig {
+  const meters: MeterConfig[] = data.meters.map((meter) => ({
+    name: meter.name,
+    url: meter.url.trim(),
+    link: parseMeterUrl(meter.url),
+    model: meter.model,
+    timeoutMs: meter.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    retries: meter.retries ?? DEFAULT_RETRIES,
+  }));
+  const written = data.jobs ?? defaultJobs(meters);
+  const jobs: JobConfig[] = written.map((job) => ({
+    name: job.name,
+    cron: job.cron.trim(),
+    registerIds: unique(job.registers.map((register) => resolveRegister(String(register)).id)),
+    meters: job.meters === undefined ? meters.map((meter) => meter.name) : unique(job.meters),
+  }));
+  return {
+    file,
+    meters,
+    jobs,
+    storage: { path: storagePath, retentionDays: data.storage.retention_days },
+    log: { level: data.log.level },
+    sinks: {},
+  };
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,254 @@
+// The config file's shape, as written (snake_case keys, YAML). One zod schema is the single source
+// of the validation, of the defaults, of the valid environment variable names and of the JSON
+// Schema that editors validate the file with (npm run schema). Objects are strict: an unknown key
+// is an error, never silently ignored. Checks that need more than one value (unique names, a job's
+// meters, the storage path) live in load.ts.
+
+import { validateDetailed } from 'node-cron';
+import { z } from 'zod';
+import { parseMeterUrl } from '../app/meter-url.js';
+import { meterModels, registerCatalogue } from '../registers/catalogue.js';
+import { resolveRegister, UnknownRegisterError } from '../registers/resolve.js';
+
+export const DEFAULT_CONFIG_FILE = 'kamstrup-logger.yaml';
+export const EXAMPLE_CONFIG_FILE = 'kamstrup-logger.example.yaml';
+export const DEFAULT_MODEL = 'multical-402';
+export const DEFAULT_STORAGE_PATH = './data/kamstrup.sqlite';
+export const DEFAULT_RETENTION_DAYS = 400;
+/** The meter client's own defaults (src/meter/client.ts), repeated here so the config is complete. */
+export const DEFAULT_TIMEOUT_MS = 1600;
+export const DEFAULT_RETRIES = 2;
+
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+export const limits = {
+  timeoutMs: { min: 1, max: 60_000 },
+  retries: { min: 0, max: 10 },
+  retentionDays: { min: 1, max: 36_500 },
+  registerId: { min: 0, max: 0xffff },
+} as const;
+
+export const NAME_PATTERN = /^[a-z0-9_-]+$/;
+const NAME_MAX_LENGTH = 64;
+
+/**
+ * Keys whose values are secrets, as key paths with `*` for any list index or mapping key
+ * (e.g. 'sinks.influxdb.token'). In YAML each may instead be given as `<key>_file: /run/secrets/…`,
+ * and the file's content (trailing newline trimmed) becomes the value. None exist yet: the sink
+ * issues add theirs here, and declare the `<key>_file` key in their strict object as well (with
+ * `secretFileKey`) so that editors accept it.
+ */
+export const secretKeys: readonly string[] = [];
+
+/** The `<key>_file` twin of a secret key, for the strict object that holds the secret. */
+export function secretFileKey(key: string): z.ZodOptional<z.ZodString> {
+  return z.string().min(1).optional().meta({ title: `${key} from a file`, description: `A file whose content (trailing newline trimmed) is the ${key}, e.g. a Docker secret under /run/secrets/.` });
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+function wholeNumber(what: string, min: number, max: number): z.ZodNumber {
+  const range = `a whole number from ${min} to ${max}`;
+  return z
+    .number({ error: (issue) => `${what} takes ${range}, not ${show(issue.input)}` })
+    .int({ error: (issue) => `${show(issue.input)} is not a whole number; ${what} takes ${range}` })
+    .min(min, { error: (issue) => `${show(issue.input)} is out of range; ${what} takes ${range}` })
+    .max(max, { error: (issue) => `${show(issue.input)} is out of range; ${what} takes ${range}` });
+}
+
+function name(what: string): z.ZodString {
+  const rule = `lower-case letters, digits, _ and - (at most ${NAME_MAX_LENGTH})`;
+  return z
+    .string()
+    .min(1, { error: `a ${what} name cannot be empty; use ${rule}` })
+    .max(NAME_MAX_LENGTH, { error: `a ${what} name has at most ${NAME_MAX_LENGTH} characters` })
+    .regex(NAME_PATTERN, { error: (issue) => `${show(issue.input)} is not a valid ${what} name; use ${rule}, e.g. ${suggestName(issue.input)}` });
+}
+
+function suggestName(input: unknown): string {
+  const text = typeof input === 'string' ? input.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') : '';
+  return JSON.stringify(text === '' ? 'home' : text.slice(0, NAME_MAX_LENGTH));
+}
+
+// --- Checks of single values -------------------------------------------------------------------
+
+const cronFieldLabels: Readonly<Record<string, string>> = {
+  second: 'second (0-59)',
+  minute: 'minute (0-59)',
+  hour: 'hour (0-23)',
+  dayOfMonth: 'day of month (1-31)',
+  month: 'month (1-12 or jan-dec)',
+  dayOfWeek: 'weekday (0-7 or sun-sat; 0 and 7 are Sunday)',
+};
+
+const CRON_SHAPE = 'a cron expression has 5 fields (minute hour day month weekday) or 6 (with seconds first)';
+
+/** Why a cron expression is not valid, naming the field at fault; null when it is valid. */
+export function cronProblem(expression: string): string | null {
+  const text = expression.trim();
+  if (text === '') return `the cron expression is empty; ${CRON_SHAPE}, e.g. "*/5 * * * *"`;
+  const fields = text.split(/\s+/).length;
+  if (!text.startsWith('@') && (fields < 5 || fields > 6)) {
+    return `${JSON.stringify(expression)} has ${fields} field${fields === 1 ? '' : 's'}; a cron expression has 5 (minute hour day month weekday) or 6 (with seconds first)`;
+  }
+  const result = validateDetailed(text);
+  if (result.valid) return null;
+  const reasons = result.errors.map((error) => {
+    const label = cronFieldLabels[error.field];
+    if (label === undefined) {
+      if (/illegal characters/.test(error.message)) return `it holds characters a cron expression cannot have (use digits, names like mon or jan, and * , - /)`;
+      return error.message;
+    }
+    if (/impossible day/.test(error.message)) return `the day of month ${JSON.stringify(error.value ?? '')} never occurs in the months given, so the job would never run`;
+    return `the ${label.replace(/ \(.*/, '')} field ${JSON.stringify(error.value ?? '')} is not valid; it takes ${label.replace(/^[^(]*\(|\)$/g, '')}, *, ranges a-b, lists a,b and steps */n`;
+  });
+  return `${JSON.stringify(expression)}: ${reasons.join('; ')}`;
+}
+
+function hasCode(error: unknown, code: string): error is Error {
+  return error instanceof Error && 'code' in error && error.code === code;
+}
+
+/** Why a meter URL is not valid (the meter URL parser's own message); null when it is. */
+export function meterUrlProblem(url: string): string | null {
+  try {
+    parseMeterUrl(url);
+    return null;
+  } catch (error) {
+    if (hasCode(error, 'bad-url')) return error.message;
+    throw error;
+  }
+}
+
+/** Why a register name is not known (with the nearest names); null when it resolves. */
+export function registerProblem(input: string): string | null {
+  try {
+    resolveRegister(input);
+    return null;
+  } catch (error) {
+    if (error instanceof UnknownRegisterError) return error.message;
+    throw error;
+  }
+}
+
+// --- The schema --------------------------------------------------------------------------------
+
+const meterSchema = z
+  .strictObject({
+    name: name('meter').meta({ title: 'Meter name', description: 'Tags every reading of this meter downstream (SQLite, InfluxDB, Domoticz). Unique; lower-case letters, digits, _ and -.' }),
+    url: z
+      .string()
+      .superRefine((url, ctx) => {
+        const problem = meterUrlProblem(url);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .meta({ title: 'Meter URL', description: 'Where the meter is: a serial device path (/dev/serial/by-id/…, /dev/ttyUSB0), serial:///dev/ttyUSB0?baud=2400, tcp://HOST:PORT (a raw TCP bridge such as ser2net) or sim://multical-402 (the built-in simulator).' }),
+    model: z.enum(meterModels).default(DEFAULT_MODEL).meta({ title: 'Meter model', description: `Which catalogue registers the meter has; picks the default jobs' registers. Default ${DEFAULT_MODEL}.` }),
+    timeout_ms: wholeNumber('timeout_ms', limits.timeoutMs.min, limits.timeoutMs.max)
+      .optional()
+      .meta({ title: 'Answer timeout (ms)', description: `How long to wait for the meter's first answer byte. Default ${DEFAULT_TIMEOUT_MS}.` }),
+    retries: wholeNumber('retries', limits.retries.min, limits.retries.max)
+      .optional()
+      .meta({ title: 'Retries', description: `Attempts after a silent or garbled answer. Default ${DEFAULT_RETRIES}.` }),
+  })
+  .meta({ title: 'Meter', description: 'One meter and the link to it.' });
+
+const registerSchema = z
+  .union(
+    [
+      z.string().superRefine((input, ctx) => {
+        const problem = registerProblem(input);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+      wholeNumber('a register id', limits.registerId.min, limits.registerId.max),
+    ],
+    { error: (issue) => `expected a register name or id (heat_energy, E1, 60, 0x3C), not ${show(issue.input)}` },
+  )
+  .meta({
+    title: 'Register',
+    description: 'A catalogue name (heat_energy), a label (E1, MaxFlow_M), a decimal id (60) or a hex id (0x3C).',
+    examples: registerCatalogue.map((d) => d.name),
+  });
+
+const jobSchema = z
+  .strictObject({
+    name: name('job').meta({ title: 'Job name', description: 'Recorded with every reading the job takes. Unique; lower-case letters, digits, _ and -.' }),
+    cron: z
+      .string()
+      .superRefine((expression, ctx) => {
+        const problem = cronProblem(expression);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .meta({ title: 'Schedule', description: 'A cron expression in local time: 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "*/5 * * * *" or "*/10 * * * * *".' }),
+    registers: z
+      .array(registerSchema)
+      .min(1, { error: 'a job reads at least one register' })
+      .meta({ title: 'Registers', description: 'What the job reads, in as few exchanges as the protocol allows (8 registers per request).' }),
+    meters: z
+      .array(z.string().meta({ title: 'Meter name' }))
+      .min(1, { error: 'an empty list reads no meter; leave meters out to read every meter' })
+      .optional()
+      .meta({ title: 'Meters', description: 'The names of the meters this job reads. Default: every meter.' }),
+  })
+  .meta({ title: 'Job', description: 'Registers to read from some meters on a cron schedule.' });
+
+export const configSchema = z
+  .strictObject({
+    meters: z
+      .array(meterSchema, {
+        error: (issue) => (issue.input === undefined ? `missing: list at least one meter (name and url), in the file or as KAMSTRUP_METERS__0__NAME and KAMSTRUP_METERS__0__URL in the environment` : undefined),
+      })
+      .min(1, { error: 'list at least one meter (name and url)' })
+      .meta({ title: 'Meters', description: 'The meters to read, each on its own link.' }),
+    storage: z
+      .strictObject({
+        path: z
+          .string()
+          .min(1, { error: 'the storage path is empty; leave it out for the default ' + DEFAULT_STORAGE_PATH })
+          .default(DEFAULT_STORAGE_PATH)
+          .meta({ title: 'Database file', description: `The SQLite database file. A relative path is relative to the config file's directory. Default ${DEFAULT_STORAGE_PATH}.` }),
+        retention_days: wholeNumber('retention_days', limits.retentionDays.min, limits.retentionDays.max)
+          .default(DEFAULT_RETENTION_DAYS)
+          .meta({ title: 'Retention (days)', description: `Delivered readings older than this are pruned; undelivered ones are kept. Default ${DEFAULT_RETENTION_DAYS}.` }),
+      })
+      .prefault({})
+      .meta({ title: 'Storage', description: 'Where every reading is stored before it is delivered anywhere.' }),
+    jobs: z
+      .array(jobSchema)
+      .optional()
+      .meta({
+        title: 'Jobs',
+        description:
+          'When to read what. Default: "live" every 5 minutes (heat_energy, power, t1, t2, t_diff, flow, volume, hour_counter, info) and "statistics" hourly at minute 7 (every monthly and yearly register of the meter model, with their dates).',
+      }),
+    log: z
+      .strictObject({
+        level: z.enum(logLevels).default(DEFAULT_LOG_LEVEL).meta({ title: 'Log level', description: `trace, debug, info, warn, error, fatal or silent. Default ${DEFAULT_LOG_LEVEL}.` }),
+      })
+      .prefault({})
+      .meta({ title: 'Logging', description: 'JSON lines on stdout; human-readable on a terminal or with --pretty.' }),
+    sinks: z
+      .strictObject({})
+      .prefault({})
+      .meta({ title: 'Sinks', description: 'Where readings are delivered from the store (InfluxDB, Domoticz). Reserved: none exist yet, so only {} is accepted.' }),
+  })
+  .meta({
+    title: 'kamstrup-logger configuration',
+    description: 'Meters, jobs, storage and logging of the kamstrup-logger daemon. Every value can also be set by an environment variable: KAMSTRUP_ + the key path in upper case, levels joined by __ (KAMSTRUP_METERS__0__URL); with the suffix _FILE the value is read from a file.',
+  });
+
+/** The file as written (snake_case), before defaults. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The file after validation and the schema's defaults (snake_case). */
+export type ConfigFile = z.output<typeof configSchema>;
+export type MeterInput = z.output<typeof meterSchema>;
+export type JobInput = z.output<typeof jobSchema>;

@@ -1,0 +1,44 @@
+// Start-up warnings: things that will work, but not as the user probably wants.
+
+import { registerById } from '../registers/catalogue.js';
+import { longestGapMs } from './schedule.js';
+import type { AppConfig } from './types.js';
+
+/** MULTICAL 40x IR ports switch off after about 30 minutes without use. */
+export const IR_IDLE_LIMIT_MINUTES = 30;
+
+export function startupWarnings(config: AppConfig, now: Date): string[] {
+  const warnings: string[] = [];
+  const cache = new Map<string, Uint8Array>();
+  for (const meter of config.meters) {
+    const jobs = config.jobs.filter((job) => job.meters.includes(meter.name));
+    if (jobs.length === 0) {
+      warnings.push(`meter "${meter.name}" is read by no job: name it in a job's meters (or leave a job's meters out to read every meter)`);
+      continue;
+    }
+    const names = jobs.map((job) => job.name).join(', ');
+    const gap = longestGapMs(jobs.map((job) => job.cron), now, cache);
+    const advice = `MULTICAL 40x IR ports fall asleep after about ${IR_IDLE_LIMIT_MINUTES} minutes idle, so read it at least every ${IR_IDLE_LIMIT_MINUTES} minutes (e.g. a job with cron "*/5 * * * *")`;
+    if (gap === null) {
+      warnings.push(`meter "${meter.name}": its jobs (${names}) do not run at all in the coming week; ${advice}`);
+    } else if (gap > IR_IDLE_LIMIT_MINUTES * 60_000) {
+      warnings.push(`meter "${meter.name}" goes up to ${Math.round(gap / 60_000)} minutes without a read (jobs: ${names}); ${advice}`);
+    }
+  }
+  const models = new Map(config.meters.map((meter) => [meter.name, meter.model]));
+  for (const job of config.jobs) {
+    for (const meterName of job.meters) {
+      const model = models.get(meterName);
+      if (model === undefined) continue;
+      const unlisted = job.registerIds.filter((id) => !(registerById(id)?.models.includes(model) ?? false));
+      if (unlisted.length === 0) continue;
+      const list = unlisted.map((id) => {
+        const definition = registerById(id);
+        return definition === undefined ? `register ${id} (not in the catalogue)` : `${definition.name} (${id})`;
+      });
+      const they = unlisted.length === 1 ? 'it' : 'they';
+      warnings.push(`job "${job.name}" reads ${list.join(', ')} from meter "${meterName}", which the catalogue does not list for ${model}: ${they} will probably come back missing`);
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,7 @@
+// The SQLite store: readings, job runs and the delivery outbox (issue 3).
+export { StoreError, toStoreError, type StoreErrorCode } from './errors.js';
+export { defaultMigrationsDir, loadMigrations, migrate, schemaVersion, type Migration, type MigrationResult } from './migrations.js';
+export { MAX_PENDING_LIMIT } from './outbox.js';
+export { DEFAULT_PRUNE_CHUNK } from './prune.js';
+export { BUSY_TIMEOUT_MS, Store } from './store.js';
+export * from './types.js';

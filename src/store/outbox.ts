@@ -1,0 +1,182 @@
+// The delivery side of the outbox: which sinks exist, what each still owes, and the sinks'
+// answers. A delivered row is deleted; a rejected one stays, marked, and never counts as
+// delivered, so prune keeps its reading until someone decides about it.
+
+import type { Database, Statement } from 'better-sqlite3';
+import { StoreError } from './errors.js';
+import { readingColumnsSql, readingFromColumns, type ReadingColumns } from './rows.js';
+import type { PendingDelivery, PendingOptions, SinkStatus } from './types.js';
+
+interface SinkRow {
+  readonly id: number;
+  readonly name: string;
+  readonly enabled: 0 | 1;
+}
+
+interface PendingRow extends ReadingColumns {
+  readonly readingId: number;
+  readonly meter: string;
+  readonly model: string;
+  readonly serial: number | null;
+  readonly job: string;
+  readonly readAt: number;
+}
+
+/** Larger pages would hold a large backlog in memory at once; the caller pages with afterReadingId. */
+export const MAX_PENDING_LIMIT = 10_000;
+
+/**
+ * Adds the configured sinks that the database does not know yet, and returns the id of each.
+ * It does not touch the `enabled` flags: a `status` or `export` command opening the file next
+ * to the daemon (perhaps with no sinks at all) must not change what the daemon delivers. The
+ * flags follow the process that writes readings: see markEnabledSinks.
+ */
+export function registerSinks(db: Database, path: string, names: readonly string[]): number[] {
+  for (const name of names) {
+    if (typeof name !== 'string' || name.trim() === '' || name !== name.trim()) {
+      throw new StoreError('invalid-input', `sink name "${String(name)}" for ${path} must be a non-empty name without surrounding spaces.`, { path });
+    }
+  }
+  const wanted = [...new Set(names)];
+  const select = db.prepare<[], { id: number; name: string }>('SELECT id, name FROM sinks');
+  const known = new Set(select.all().map((row) => row.name));
+  // Write (and take the write lock) only when there is something new.
+  if (wanted.some((name) => !known.has(name))) {
+    db.transaction(() => {
+      const insert = db.prepare('INSERT INTO sinks (name, enabled) VALUES (?, 1) ON CONFLICT (name) DO NOTHING');
+      for (const name of wanted) insert.run(name);
+    }).immediate();
+  }
+  const ids = new Map(select.all().map((row) => [row.name, row.id]));
+  return wanted.map((name) => ids.get(name) ?? 0);
+}
+
+/**
+ * Records which sinks get outbox rows for new readings: these, and no others. Called by the
+ * writer inside its first job run's transaction, so `enabled` always describes the process
+ * that last wrote readings; a sink dropped from its config shows as disabled with its backlog.
+ */
+export function markEnabledSinks(db: Database, sinkIds: readonly number[]): void {
+  db.prepare(
+    `UPDATE sinks SET enabled = (id IN (SELECT value FROM json_each(@ids)))
+      WHERE enabled <> (id IN (SELECT value FROM json_each(@ids)))`,
+  ).run({ ids: JSON.stringify(sinkIds) });
+}
+
+export class Outbox {
+  private readonly sinkId: Statement<[string], { id: number }>;
+  private readonly pending: Statement<[number, number, number], PendingRow>;
+  private readonly deliver: Statement<[number, number]>;
+  private readonly reject: Statement<[number, string, number, number]>;
+  private readonly rejectAgain: Statement<[string, number, number, number]>;
+  private readonly sinks: Statement<[], SinkRow>;
+  private readonly count: Statement<[number, number], { count: number }>;
+  private readonly oldestPending: Statement<[number], { readAt: number }>;
+  private readonly deliverAll: (sinkId: number, readingIds: readonly number[]) => number;
+
+  constructor(
+    db: Database,
+    private readonly path: string,
+    private readonly now: () => Date,
+  ) {
+    this.sinkId = db.prepare('SELECT id FROM sinks WHERE name = ?');
+    // The outbox key (sink_id, rejected, reading_id) hands out a sink's pending rows in reading
+    // order straight from the B-tree: the cost is the page asked for, not the backlog.
+    this.pending = db.prepare(
+      `SELECT o.reading_id AS readingId, m.name AS meter, m.model AS model, m.serial AS serial, j.name AS job,
+              ru.read_at AS readAt, ${readingColumnsSql}
+         FROM outbox o
+         JOIN readings r ON r.id = o.reading_id
+         JOIN runs ru ON ru.id = r.run_id
+         JOIN meters m ON m.id = ru.meter_id
+         JOIN jobs j ON j.id = ru.job_id
+         JOIN registers g ON g.id = r.register_id
+         JOIN units u ON u.code = r.unit_code
+        WHERE o.sink_id = ? AND o.rejected = 0 AND o.reading_id > ?
+        ORDER BY o.reading_id
+        LIMIT ?`,
+    );
+    this.deliver = db.prepare('DELETE FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id = ?');
+    this.reject = db.prepare(
+      `UPDATE outbox SET rejected = 1, rejected_at = ?, reason = ?
+        WHERE sink_id = ? AND rejected = 0 AND reading_id = ?`,
+    );
+    // Rejected again (a retry after requeueing by hand, or a sink that answers twice): the newest reason wins.
+    this.rejectAgain = db.prepare('UPDATE outbox SET reason = ?, rejected_at = ? WHERE sink_id = ? AND rejected = 1 AND reading_id = ?');
+    this.sinks = db.prepare('SELECT id, name, enabled FROM sinks ORDER BY name');
+    this.count = db.prepare('SELECT count(*) AS count FROM outbox WHERE sink_id = ? AND rejected = ?');
+    // "Oldest" by reading id, the order readings were written in: one B-tree probe instead of
+    // a join over the whole backlog. Runs are written when read, so this is the oldest read too
+    // (up to the seconds a slow run of another meter may overlap it).
+    this.oldestPending = db.prepare(
+      `SELECT ru.read_at AS readAt
+         FROM (SELECT reading_id FROM outbox WHERE sink_id = ? AND rejected = 0 ORDER BY reading_id LIMIT 1) o
+         JOIN readings r ON r.id = o.reading_id
+         JOIN runs ru ON ru.id = r.run_id`,
+    );
+    this.deliverAll = db.transaction((sinkId: number, readingIds: readonly number[]) => {
+      let deleted = 0;
+      for (const readingId of readingIds) deleted += this.deliver.run(sinkId, readingId).changes;
+      return deleted;
+    }).immediate;
+  }
+
+  pendingDeliveries(sink: string, options: PendingOptions): PendingDelivery[] {
+    const { limit } = options;
+    const after = options.afterReadingId ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PENDING_LIMIT) {
+      throw new StoreError('invalid-input', `pendingDeliveries(${sink}): limit must be an integer from 1 to ${MAX_PENDING_LIMIT}, not ${limit}.`, { path: this.path });
+    }
+    if (!Number.isInteger(after)) {
+      throw new StoreError('invalid-input', `pendingDeliveries(${sink}): afterReadingId must be a reading id, not ${after}.`, { path: this.path });
+    }
+    return this.pending.all(this.idOf(sink), after, limit).map((row) => ({
+      readingId: row.readingId,
+      meter: row.meter,
+      model: row.model,
+      serial: row.serial,
+      job: row.job,
+      readAt: new Date(row.readAt),
+      reading: readingFromColumns(row),
+    }));
+  }
+
+  /** Deletes the sink's pending rows of these readings; returns how many there were. Rejected rows stay rejected. */
+  markDelivered(sink: string, readingIds: readonly number[]): number {
+    const sinkId = this.idOf(sink);
+    return readingIds.length === 0 ? 0 : this.deliverAll(sinkId, readingIds);
+  }
+
+  markRejected(sink: string, readingId: number, reason: string): void {
+    const sinkId = this.idOf(sink);
+    const at = this.now().getTime();
+    if (this.reject.run(at, reason, sinkId, readingId).changes > 0) return;
+    if (this.rejectAgain.run(reason, at, sinkId, readingId).changes > 0) return;
+    throw new StoreError(
+      'not-pending',
+      `reading ${readingId} is not waiting for sink ${sink} in ${this.path} (delivered already, or never queued for it): nothing to reject.`,
+      { path: this.path },
+    );
+  }
+
+  status(): SinkStatus[] {
+    return this.sinks.all().map((sink) => {
+      const oldest = this.oldestPending.get(sink.id);
+      return {
+        name: sink.name,
+        enabled: sink.enabled === 1,
+        pending: this.count.get(sink.id, 0)?.count ?? 0,
+        oldestPendingReadAt: oldest ? new Date(oldest.readAt) : null,
+        rejected: this.count.get(sink.id, 1)?.count ?? 0,
+      };
+    });
+  }
+
+  private idOf(sink: string): number {
+    const row = this.sinkId.get(sink);
+    if (!row) {
+      throw new StoreError('unknown-sink', `there is no sink "${sink}" in ${this.path}: sinks are registered when the store is opened with them.`, { path: this.path });
+    }
+    return row.id;
+  }
+}

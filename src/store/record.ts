@@ -1,0 +1,159 @@
+// Writing a job run: the run row, its readings and their outbox rows in one transaction, so a
+// crash or a refused row leaves either the whole run or nothing.
+
+import type { Database, Statement } from 'better-sqlite3';
+import type { RegisterReading } from '../registers/index.js';
+import { StoreError } from './errors.js';
+import { markEnabledSinks } from './outbox.js';
+import { mantissaParameter } from './rows.js';
+import type { JobRunInput, RecordedRun } from './types.js';
+
+const outcomes: ReadonlySet<string> = new Set(['ok', 'partial', 'failed']);
+
+function assertValidRun(run: JobRunInput, path: string): void {
+  const problems: string[] = [];
+  if (run.meter === '') problems.push('the meter name is empty');
+  if (run.job === '') problems.push('the job name is empty');
+  if (!Number.isFinite(run.readAt.getTime())) problems.push('readAt is not a valid date');
+  if (!Number.isFinite(run.finishedAt.getTime())) problems.push('finishedAt is not a valid date');
+  if (!outcomes.has(run.outcome)) problems.push(`outcome "${run.outcome}" is not ok, partial or failed`);
+  if (!run.missing.every((id) => Number.isInteger(id))) problems.push('missing holds a register id that is not an integer');
+  if (problems.length > 0) {
+    throw new StoreError('invalid-input', `job run ${run.job} on ${run.meter} not recorded in ${path}: ${problems.join('; ')}.`, { path });
+  }
+}
+
+interface MeterRow {
+  readonly id: number;
+  readonly model: string;
+  readonly serial: number | null;
+}
+
+export class RunWriter {
+  private readonly insertRun: Statement;
+  private readonly insertReading: Statement;
+  private readonly insertOutbox: Statement;
+  private readonly upsertMeter: Statement<[string, string, number | null], MeterRow>;
+  private readonly upsertJob: Statement<[string], { id: number }>;
+  private readonly upsertRegister: Statement<[number, string | null], { name: string | null }>;
+  private readonly upsertUnit: Statement;
+  // Lookup rows already in the database, so a run normally costs no lookup-table writes.
+  // Cleared when a transaction rolls back: it may have inserted rows that are gone again.
+  private readonly meters = new Map<string, MeterRow>();
+  private readonly jobs = new Map<string, number>();
+  private readonly registerNames = new Map<number, string | null>();
+  private readonly unitSymbols = new Map<number, string>();
+  private readonly write: (run: JobRunInput) => RecordedRun;
+  /** Whether the sinks' enabled flags describe this process yet (set once its first run committed). */
+  private sinksMarked = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly path: string,
+    /** The sinks this process delivers to, from its own config (not the database's flags, which another process may have set). */
+    private readonly enabledSinkIds: readonly number[],
+  ) {
+    this.insertRun = db.prepare(
+      `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertReading = db.prepare(
+      `INSERT INTO readings (run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // One statement per sink and run rather than per reading; in key order, so the rows append.
+    this.insertOutbox = db.prepare('INSERT INTO outbox (sink_id, reading_id) SELECT ?, id FROM readings WHERE run_id = ? ORDER BY id');
+    this.upsertMeter = db.prepare(
+      `INSERT INTO meters (name, model, serial) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET model = excluded.model, serial = coalesce(excluded.serial, serial)
+       RETURNING id, model, serial`,
+    );
+    this.upsertJob = db.prepare('INSERT INTO jobs (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id');
+    this.upsertRegister = db.prepare(
+      'INSERT INTO registers (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = coalesce(excluded.name, name) RETURNING name',
+    );
+    this.upsertUnit = db.prepare('INSERT INTO units (code, symbol) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET symbol = excluded.symbol');
+    this.write = db.transaction((run: JobRunInput) => this.writeRun(run)).immediate;
+  }
+
+  record(run: JobRunInput): RecordedRun {
+    assertValidRun(run, this.path);
+    try {
+      const recorded = this.write(run);
+      this.sinksMarked = true;
+      return recorded;
+    } catch (error) {
+      this.meters.clear();
+      this.jobs.clear();
+      this.registerNames.clear();
+      this.unitSymbols.clear();
+      throw error;
+    }
+  }
+
+  private writeRun(run: JobRunInput): RecordedRun {
+    if (!this.sinksMarked) markEnabledSinks(this.db, this.enabledSinkIds);
+    const meterId = this.meterId(run);
+    const jobId = this.jobId(run.job);
+    const runId = Number(
+      this.insertRun.run(
+        meterId,
+        jobId,
+        run.readAt.getTime(),
+        run.finishedAt.getTime(),
+        run.outcome,
+        run.error,
+        run.missing.length > 0 ? JSON.stringify(run.missing) : null,
+        run.readings.length,
+      ).lastInsertRowid,
+    );
+    for (const reading of run.readings) {
+      this.ensureLookups(reading);
+      this.insertReading.run(
+        runId,
+        reading.registerId,
+        reading.value,
+        reading.unitCode,
+        mantissaParameter(reading.raw.mantissa),
+        reading.raw.exponent,
+        reading.raw.negative ? 1 : 0,
+        // Only date and time units may carry text; the table's CHECK refuses it elsewhere.
+        reading.text ?? null,
+      );
+    }
+    let outboxRows = 0;
+    if (run.readings.length > 0) {
+      for (const sinkId of this.enabledSinkIds) outboxRows += this.insertOutbox.run(sinkId, runId).changes;
+    }
+    return { runId, readings: run.readings.length, outboxRows };
+  }
+
+  private meterId(run: JobRunInput): number {
+    const known = this.meters.get(run.meter);
+    // A serial of null means "not read this time", not "no serial": keep the one we know.
+    if (known && known.model === run.model && (run.meterSerial === null || run.meterSerial === known.serial)) return known.id;
+    const row = this.upsertMeter.get(run.meter, run.model, run.meterSerial) as MeterRow;
+    this.meters.set(run.meter, row);
+    return row.id;
+  }
+
+  private jobId(job: string): number {
+    const known = this.jobs.get(job);
+    if (known !== undefined) return known;
+    const { id } = this.upsertJob.get(job) as { id: number };
+    this.jobs.set(job, id);
+    return id;
+  }
+
+  private ensureLookups(reading: RegisterReading): void {
+    const name = this.registerNames.get(reading.registerId);
+    if (name === undefined || (reading.name !== null && reading.name !== name)) {
+      const row = this.upsertRegister.get(reading.registerId, reading.name) as { name: string | null };
+      this.registerNames.set(reading.registerId, row.name);
+    }
+    if (this.unitSymbols.get(reading.unitCode) !== reading.unit) {
+      this.upsertUnit.run(reading.unitCode, reading.unit);
+      this.unitSymbols.set(reading.unitCode, reading.unit);
+    }
+  }
+}

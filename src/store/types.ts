@@ -1,0 +1,155 @@
+// What goes into the store and what comes out of it. Register values stay exact decimal
+// strings (and the mantissa a string or bigint) from the meter to the sink: never a JS number.
+
+import type { RegisterReading } from '../registers/index.js';
+
+export type RunOutcome = 'ok' | 'partial' | 'failed';
+
+export interface StoreOptions {
+  /** Sinks enabled in the config: each new reading gets one outbox row per enabled sink. */
+  readonly sinks: readonly string[];
+  /** Where the NNNN_name.sql files are; the package's migrations/ folder by default. */
+  readonly migrationsDir?: URL | string;
+  /** The clock for rejection and migration times; injectable so tests need no real time. */
+  readonly now?: () => Date;
+}
+
+/** One job run on one meter, as the acquisition daemon hands it over. */
+export interface JobRunInput {
+  readonly meter: string;
+  readonly model: string;
+  readonly meterSerial: number | null;
+  readonly job: string;
+  /** The one timestamp shared by every reading of the run. */
+  readonly readAt: Date;
+  readonly finishedAt: Date;
+  readonly outcome: RunOutcome;
+  readonly error: string | null;
+  /** Register ids the meter left out (it does not have them). */
+  readonly missing: readonly number[];
+  readonly readings: readonly RegisterReading[];
+}
+
+export interface RecordedRun {
+  readonly runId: number;
+  readonly readings: number;
+  readonly outboxRows: number;
+}
+
+export interface PruneOptions {
+  /** Readings read longer ago than this are deleted once every sink has them. */
+  readonly olderThanDays: number;
+  readonly now: Date;
+  /** About this many readings per transaction (default 5000), so other writers wait briefly. */
+  readonly chunkSize?: number;
+}
+
+export interface PruneResult {
+  /** Readings deleted. */
+  readonly readings: number;
+  /** Job runs deleted (older than the age, with no readings left, not the newest of their meter and job). */
+  readonly runs: number;
+  /** Readings older than the age kept because a sink has not taken them (pending) or refused them (rejected). */
+  readonly keptUndelivered: number;
+}
+
+/** The newest value of one register of one meter. */
+export interface LatestValue {
+  readonly registerId: number;
+  readonly name: string | null;
+  readonly value: string;
+  readonly unit: string;
+  readonly unitCode: number;
+  /** Date and time registers only (see RegisterReading.text). */
+  readonly text?: string | null;
+  readonly readAt: Date;
+  readonly job: string;
+}
+
+export interface MeterStatus {
+  readonly name: string;
+  readonly model: string;
+  readonly serial: number | null;
+  /** When the newest reading of this meter was read; null when no run read anything. */
+  readonly lastReadAt: Date | null;
+  /** By register id. */
+  readonly values: readonly LatestValue[];
+}
+
+export interface RunSummary {
+  readonly runId: number;
+  readonly readAt: Date;
+  readonly finishedAt: Date;
+  readonly outcome: RunOutcome;
+  readonly error: string | null;
+  readonly readingCount: number;
+  readonly missing: readonly number[];
+}
+
+export interface JobStatus {
+  readonly meter: string;
+  readonly job: string;
+  readonly lastRun: RunSummary;
+}
+
+export interface SinkStatus {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Readings waiting for this sink. */
+  readonly pending: number;
+  /** Read time of the oldest waiting reading (the first written); null when nothing waits. */
+  readonly oldestPendingReadAt: Date | null;
+  /** Readings this sink refused; kept, never counted as delivered. */
+  readonly rejected: number;
+}
+
+export interface StoreStatus {
+  readonly meters: readonly MeterStatus[];
+  readonly jobs: readonly JobStatus[];
+  readonly sinks: readonly SinkStatus[];
+}
+
+export interface ExportFilter {
+  readonly meter?: string;
+  readonly registerIds?: readonly number[];
+  /** Read at or after this time. */
+  readonly from?: Date;
+  /** Read before this time (exclusive, so consecutive ranges do not overlap). */
+  readonly to?: Date;
+}
+
+export interface ExportRow {
+  readonly meter: string;
+  readonly model: string;
+  readonly serial: number | null;
+  readonly job: string;
+  readonly readAt: Date;
+  readonly registerId: number;
+  readonly name: string | null;
+  readonly value: string;
+  readonly unit: string;
+  readonly unitCode: number;
+  /** Date/time text for date and time units, else null. */
+  readonly text: string | null;
+  /** The unsigned mantissa in decimal digits (it may exceed 2^53, even 2^63). */
+  readonly mantissa: string;
+  readonly exponent: number;
+  readonly negative: boolean;
+}
+
+export interface PendingDelivery {
+  /** The cursor for the next page: pass the last one as afterReadingId. */
+  readonly readingId: number;
+  readonly meter: string;
+  readonly model: string;
+  readonly serial: number | null;
+  readonly job: string;
+  readonly readAt: Date;
+  readonly reading: RegisterReading;
+}
+
+export interface PendingOptions {
+  /** Only readings with a greater id: keyset pagination, no OFFSET scans. */
+  readonly afterReadingId?: number;
+  readonly limit: number;
+}

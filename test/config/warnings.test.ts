@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { longestGapMs } from '../../src/config/index.js';
+import { loadYaml, monday } from './helpers.js';
+
+const MINUTE = 60_000;
+const gap = (crons: string[]): number | null => {
+  const ms = longestGapMs(crons, monday);
+  return ms === null ? null : ms / MINUTE;
+};
+
+function jobs(...specs: [name: string, cron: string, registers: string, meters?: string][]): string {
+  return specs.map(([name, cron, registers, meters]) => `  - name: ${name}\n    cron: "${cron}"\n    registers: [${registers}]\n${meters ? `    meters: [${meters}]\n` : ''}`).join('');
+}
+
+describe('the longest gap between reads', () => {
+  it('follows minutes, hours, weekdays and seconds over a week', () => {
+    assert.equal(gap(['*/5 * * * *']), 5);
+    assert.equal(gap(['7 * * * *']), 60);
+    assert.equal(gap(['0 * * * *', '30 * * * *']), 30);
+    assert.equal(gap(['*/31 * * * *']), 31);
+    assert.equal(gap(['*/5 6-23 * * *']), 6 * 60 + 5);
+    assert.equal(gap(['0 3 * * 1']), 7 * 24 * 60);
+    assert.equal(gap(['0 3 * * 1-5']), 3 * 24 * 60);
+    assert.equal(gap(['*/10 * * * * *']), 10 / 60);
+    assert.equal(gap(['0 0 1 1 *']), null);
+    assert.equal(gap([]), null);
+  });
+});
+
+describe('start-up warnings', () => {
+  it('warns when no job reads a meter within 30 minutes, with the gap', () => {
+    const { warnings } = loadYaml(`meters:\n  - name: home\n    url: /dev/ttyUSB0\njobs:\n${jobs(['statistics', '7 * * * *', 'max_flow_month'])}`, { now: monday });
+    assert.deepEqual(warnings, [
+      'meter "home" goes up to 60 minutes without a read (jobs: statistics); MULTICAL 40x IR ports fall asleep after about 30 minutes idle, so read it at least every 30 minutes (e.g. a job with cron "*/5 * * * *")',
+    ]);
+  });
+
+  it('counts every job on the meter together, and only those', () => {
+    const yaml = `meters:\n  - name: a\n    url: /dev/ttyUSB0\n  - name: b\n    url: /dev/ttyUSB1\njobs:\n` +
+      jobs(['even', '0 * * * *', 'power'], ['odd', '30 * * * *', 'power', 'a'], ['night', '*/5 0-5 * * *', 'power', 'b']);
+    const { warnings } = loadYaml(yaml, { now: monday });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /^meter "b" goes up to 60 minutes without a read \(jobs: even, night\)/);
+  });
+
+  it('is quiet at exactly 30 minutes and for jobs with seconds', () => {
+    assert.deepEqual(loadYaml(`meters:\n  - name: a\n    url: /dev/ttyUSB0\njobs:\n${jobs(['half', '*/30 * * * *', 'power'])}`).warnings, []);
+    assert.deepEqual(loadYaml(`meters:\n  - name: a\n    url: /dev/ttyUSB0\njobs:\n${jobs(['fast', '*/10 * * * * *', 'power'])}`).warnings, []);
+  });
+
+  it('warns about a meter no job reads, and a job that never runs in the week', () => {
+    const yaml = `meters:\n  - name: a\n    url: /dev/ttyUSB0\n  - name: idle\n    url: /dev/ttyUSB1\njobs:\n${jobs(['live', '*/5 * * * *', 'power', 'a'], ['yearly', '0 0 1 1 *', 'power', 'a'])}`;
+    const { warnings } = loadYaml(yaml, { now: monday });
+    assert.deepEqual(warnings, ['meter "idle" is read by no job: name it in a job\'s meters (or leave a job\'s meters out to read every meter)']);
+    const never = loadYaml(`meters:\n  - name: a\n    url: /dev/ttyUSB0\njobs:\n${jobs(['yearly', '0 0 1 1 *', 'power'])}`, { now: monday });
+    assert.match(never.warnings[0] ?? '', /^meter "a": its jobs \(yearly\) do not run at all in the coming week; /);
+  });
+
+  it("warns when a job reads registers the meter's model does not list", () => {
+    const yaml = `meters:\n  - name: home\n    url: /dev/ttyUSB0\n  - name: tap\n    url: /dev/ttyUSB1\n    model: multical-21\njobs:\n${jobs(['live', '*/5 * * * *', 'volume, heat_energy, power, 0x1234'])}`;
+    const { warnings } = loadYaml(yaml, { now: monday });
+    assert.deepEqual(warnings, [
+      'job "live" reads register 4660 (not in the catalogue) from meter "home", which the catalogue does not list for multical-402: it will probably come back missing',
+      'job "live" reads heat_energy (60), power (80), register 4660 (not in the catalogue) from meter "tap", which the catalogue does not list for multical-21: they will probably come back missing',
+    ]);
+  });
+});

@@ -1,0 +1,242 @@
+// The migration runner on real SQLite files: from empty and from every earlier version to the
+// newest, a database newer than the code, and misnumbered or failing migration files.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Database } from 'better-sqlite3';
+import { defaultMigrationsDir, loadMigrations, migrate, schemaVersion, Store, type Migration } from '../../src/store/index.js';
+import { assertStoreError, count, rawDatabase, tempDir } from './helpers.js';
+
+const shipped = loadMigrations();
+const newest = shipped.length;
+
+/**
+ * Representative data for a database at each version, written with that version's schema (raw
+ * SQL, as an older kamstrup-logger would have left it), and what must survive the upgrade.
+ * Adding migration NNNN means adding its entry here: the test below insists on one per version.
+ */
+const seeds: Record<number, { seed(db: Database): void; check(store: Store): void }> = {
+  1: {
+    seed(db) {
+      db.exec(`
+        INSERT INTO meters (id, name, model, serial) VALUES (1, 'home', 'multical-402', 70000402);
+        INSERT INTO jobs (id, name) VALUES (1, 'live'), (2, 'statistics');
+        INSERT INTO registers (id, name) VALUES (60, 'heat_energy'), (138, 'max_flow_date_month'), (4242, NULL);
+        INSERT INTO units (code, symbol) VALUES (3, 'MWh'), (48, 'yy:mm:dd'), (0, '');
+        INSERT INTO sinks (id, name, enabled) VALUES (1, 'influxdb', 1);
+        INSERT INTO runs (id, meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count)
+          VALUES (1, 1, 1, 1768212000000, 1768212002300, 'partial', NULL, '[266]', 2),
+                 (2, 1, 2, 1768212060000, 1768212061000, 'ok', NULL, NULL, 1),
+                 (3, 1, 1, 1768212300000, 1768212301600, 'failed', 'no answer from the meter', NULL, 0);
+        INSERT INTO readings (id, run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
+          VALUES (1, 1, 60, '55.648', 3, 55648, -3, 0, NULL),
+                 (2, 1, 4242, '18446744073709551615', 0, '18446744073709551615', 0, 0, NULL),
+                 (3, 2, 138, '261117', 48, 261117, 0, 0, '2026-11-17');
+        INSERT INTO outbox (sink_id, reading_id) VALUES (1, 2), (1, 3);
+        INSERT INTO outbox (sink_id, rejected, reading_id, rejected_at, reason) VALUES (1, 1, 1, 1768212400000, 'field type conflict');
+      `);
+    },
+    check(store) {
+      const rows = [...store.exportReadings()];
+      assert.deepEqual(
+        rows.map((r) => [r.meter, r.job, r.readAt.toISOString(), r.registerId, r.name, r.value, r.unit, r.text, r.mantissa, r.exponent, r.negative]),
+        [
+          ['home', 'live', '2026-01-12T10:00:00.000Z', 60, 'heat_energy', '55.648', 'MWh', null, '55648', -3, false],
+          ['home', 'live', '2026-01-12T10:00:00.000Z', 4242, null, '18446744073709551615', '', null, '18446744073709551615', 0, false],
+          ['home', 'statistics', '2026-01-12T10:01:00.000Z', 138, 'max_flow_date_month', '261117', 'yy:mm:dd', '2026-11-17', '261117', 0, false],
+        ],
+      );
+      const status = store.status();
+      assert.deepEqual(
+        status.jobs.map((j) => [j.meter, j.job, j.lastRun.outcome, j.lastRun.error]),
+        [
+          ['home', 'live', 'failed', 'no answer from the meter'],
+          ['home', 'statistics', 'ok', null],
+        ],
+      );
+      assert.deepEqual(status.sinks.map((s) => [s.name, s.pending, s.rejected]), [['influxdb', 2, 1]]);
+      assert.deepEqual(store.pendingDeliveries('influxdb', { limit: 10 }).map((d) => d.readingId), [2, 3]);
+    },
+  },
+};
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** A migrations folder holding the first `k` shipped files, plus extra files. */
+function migrationsFolder(parent: string, k: number, extra: Record<string, string> = {}): string {
+  const dir = join(parent, `migrations-${k}-${Object.keys(extra).join('-') || 'shipped'}`);
+  mkdirSync(dir);
+  for (const migration of shipped.slice(0, k)) copyFileSync(migration.file, join(dir, migration.file.split('/').at(-1) ?? ''));
+  for (const [name, sql] of Object.entries(extra)) writeFileSync(join(dir, name), sql);
+  return dir;
+}
+
+function assertHealthy(path: string, version: number): void {
+  const db = rawDatabase(path, { readonly: true });
+  try {
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(db.pragma('foreign_key_check'), []);
+    assert.equal(schemaVersion(db), version);
+    const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as { version: number; name: string }[];
+    assert.deepEqual(
+      recorded.map((r) => r.version),
+      Array.from({ length: version }, (_, i) => i + 1),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('migration files', () => {
+  it('are numbered 0001 … without gaps and found next to the compiled module', () => {
+    assert.ok(newest >= 1);
+    assert.equal(shipped[0]?.name, 'initial');
+    assert.ok(shipped.every((m: Migration, i) => m.version === i + 1));
+    assert.ok(existsSync(new URL('0001_initial.sql', defaultMigrationsDir)));
+  });
+
+  it('each have representative data in this test', () => {
+    for (const migration of shipped) assert.ok(seeds[migration.version], `no seed for version ${migration.version} (${migration.file})`);
+  });
+});
+
+describe('migrating', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir();
+  });
+  afterEach(() => temp.remove());
+
+  for (let k = 0; k <= newest; k++) {
+    it(`brings a database at version ${k} to version ${newest} with its data intact`, () => {
+      const path = join(temp.dir, `at-${k}.sqlite`);
+      const db = rawDatabase(path);
+      const result = migrate(db, { migrations: loadMigrations(migrationsFolder(temp.dir, k)), path });
+      assert.deepEqual([result.from, result.to, result.applied.length], [0, k, k]);
+      db.pragma('foreign_keys = ON');
+      seeds[k]?.seed(db);
+      db.close();
+
+      const store = Store.open(path, { sinks: ['influxdb'], now: () => new Date('2026-02-01T00:00:00Z') });
+      try {
+        for (let v = 1; v <= k; v++) seeds[v]?.check(store);
+      } finally {
+        store.close();
+      }
+      assertHealthy(path, newest);
+    });
+  }
+
+  it('applies a newer file to an existing database, each version once, recorded with its name and time', () => {
+    const path = join(temp.dir, 'db.sqlite');
+    Store.open(path, { sinks: [] }).close();
+    const folder = migrationsFolder(temp.dir, newest, { [`${String(newest + 1).padStart(4, '0')}_meter_notes.sql`]: 'ALTER TABLE meters ADD COLUMN note TEXT;' });
+    const at = new Date('2027-03-04T05:06:07Z');
+    Store.open(path, { sinks: [], migrationsDir: folder, now: () => at }).close();
+    Store.open(path, { sinks: [], migrationsDir: folder }).close(); // nothing left to apply
+    assertHealthy(path, newest + 1);
+    const db = rawDatabase(path, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare('SELECT name, applied_at AS at FROM schema_migrations WHERE version = ?').get(newest + 1), {
+        name: 'meter_notes',
+        at: '2027-03-04T05:06:07.000Z',
+      });
+      assert.ok(db.prepare("SELECT 1 FROM pragma_table_info('meters') WHERE name = 'note'").get());
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('a database newer than the code', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir();
+  });
+  afterEach(() => temp.remove());
+
+  it('refuses to open, naming the file, both versions and the fix, and leaves the file untouched', () => {
+    const path = join(temp.dir, 'db.sqlite');
+    const future = migrationsFolder(temp.dir, newest, { [`${String(newest + 1).padStart(4, '0')}_future.sql`]: 'CREATE TABLE future (x INTEGER) STRICT;' });
+    const store = Store.open(path, { sinks: ['influxdb'], migrationsDir: future });
+    store.recordJobRun({
+      meter: 'home', model: 'multical-402', meterSerial: null, job: 'live', readAt: new Date(0), finishedAt: new Date(1),
+      outcome: 'failed', error: 'no answer', missing: [], readings: [],
+    });
+    store.close();
+    const before = sha256(path);
+
+    const error = assertStoreError(() => Store.open(path, { sinks: ['influxdb'] }), 'database-too-new');
+    assert.ok(error.message.includes(path), error.message);
+    assert.match(error.message, new RegExp(`schema version ${newest + 1}\\b`));
+    assert.match(error.message, new RegExp(`versions up to ${newest}\\b`));
+    assert.match(error.message, /Upgrade kamstrup-logger, or restore a backup/i);
+    assert.equal(error.path, path);
+
+    assert.equal(sha256(path), before);
+    assert.equal(existsSync(`${path}-wal`), false);
+    const db = rawDatabase(path, { readonly: true });
+    try {
+      assert.equal(schemaVersion(db), newest + 1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('is also refused by migrate() itself', () => {
+    const path = join(temp.dir, 'db.sqlite');
+    const db = rawDatabase(path);
+    try {
+      db.pragma(`user_version = ${newest + 3}`);
+      const error = assertStoreError(() => migrate(db, { migrations: shipped, path }), 'database-too-new');
+      assert.match(error.message, new RegExp(`${newest + 3}`));
+      assert.equal(schemaVersion(db), newest + 3);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('bad migration files', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir();
+  });
+  afterEach(() => temp.remove());
+
+  it('a failing migration rolls back completely and names its file; the database stays at the version before', () => {
+    const path = join(temp.dir, 'db.sqlite');
+    Store.open(path, { sinks: [] }).close();
+    const name = `${String(newest + 1).padStart(4, '0')}_broken.sql`;
+    const folder = migrationsFolder(temp.dir, newest, { [name]: 'CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);' });
+    const error = assertStoreError(() => Store.open(path, { sinks: [], migrationsDir: folder }), 'migration-failed');
+    assert.ok(error.message.includes(name), error.message);
+    assert.match(error.message, /no such table: no_such_table/);
+    assert.match(error.message, new RegExp(`stays at version ${newest}\\b`));
+    assertHealthy(path, newest);
+    assert.throws(() => count(path, 'half_done'), /no such table/);
+  });
+
+  it('a gap in the numbering is refused before the database is touched', () => {
+    const folder = migrationsFolder(temp.dir, newest, { [`${String(newest + 2).padStart(4, '0')}_skipped_one.sql`]: 'SELECT 1;' });
+    const path = join(temp.dir, 'db.sqlite');
+    const error = assertStoreError(() => Store.open(path, { sinks: [], migrationsDir: folder }), 'bad-migrations');
+    assert.match(error.message, /without gaps or repeats/);
+    assert.equal(existsSync(path), false);
+  });
+
+  it('a .sql file not named NNNN_name.sql is refused', () => {
+    const folder = migrationsFolder(temp.dir, newest, { '2_Oops.sql': 'SELECT 1;' });
+    assertStoreError(() => loadMigrations(folder), 'bad-migrations');
+  });
+
+  it('a missing migrations folder is refused', () => {
+    const error = assertStoreError(() => loadMigrations(join(temp.dir, 'nowhere')), 'bad-migrations');
+    assert.match(error.message, /Reinstall kamstrup-logger/);
+  });
+});
