@@ -1,5 +1,5 @@
-# The logger on the current Node LTS. Native modules (serialport now, better-sqlite3 later)
-# may compile from source, so the build stage has python3, make and g++.
+# The logger on the current Node LTS. better-sqlite3 compiles from source where no prebuilt
+# binary can be fetched, so the build stage has python3, make and g++.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -12,6 +12,12 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/migrations ./migrations
+COPY --from=build /app/config ./config
+COPY --from=build /app/kamstrup-logger.example.yaml /app/kamstrup-logger.schema.json ./
+RUN mkdir /data && chown node:node /data
 USER node
+ENV KAMSTRUP_STORAGE__PATH=/data/kamstrup.sqlite
+VOLUME /data
 ENTRYPOINT ["node", "bin/kamstrup-logger"]
-CMD ["read", "--meter", "sim://multical-402", "heat_energy", "power", "t1", "t2", "t_diff", "flow", "volume"]
+CMD ["run", "--config", "config/demo.yaml"]

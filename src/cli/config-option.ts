@@ -17,12 +17,12 @@ export function configOption(): Option {
  * Without --config, a missing default file is fine when the environment configures a meter
  * (a Docker setup configured by KAMSTRUP_… variables alone).
  */
-export function loadConfigOrExit(path: string, explicit = true): LoadedConfig {
+export function loadConfigOrExit(path: string, explicit = true, heading = 'the config is not valid; nothing started:'): LoadedConfig {
   const environmentOnly = !explicit && Object.keys(process.env).some((name) => name.startsWith('KAMSTRUP_METERS__'));
   try {
     return loadConfig({ path, env: process.env, optionalFile: environmentOnly });
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(ExitCode.usage, `the config is not valid; nothing started:\n${error.format()}`, { cause: error });
+    if (error instanceof ConfigError) throw new CliError(ExitCode.usage, `${heading}\n${error.format()}`, { cause: error });
     throw error;
   }
 }

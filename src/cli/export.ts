@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { toPoint, type PointRun } from '../sinks/influxdb/point.js';
+import type { PointRun } from '../sinks/influxdb/point.js';
 import type { ExportFilter, ExportRow } from '../store/index.js';
 import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -48,10 +48,12 @@ Examples:
         ...(options.from !== undefined && { from: parseTime(options.from, '--from') }),
         ...(options.to !== undefined && { to: parseTime(options.to, '--to') }),
       };
-      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default');
+      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
       const store = openExistingStore(config.storage.path);
-      const output = options.output ? createWriteStream(options.output) : process.stdout;
+      let output: NodeJS.WritableStream = process.stdout;
       try {
+        if (options.meter !== undefined) checkMeterName(options.meter, [...config.meters.map((m) => m.name), ...store.status().meters.map((m) => m.name)]);
+        if (options.output) output = await openOutput(options.output);
         await writeExport(store.exportReadings(filter), options.format, output);
       } finally {
         store.close();
@@ -77,6 +79,8 @@ export async function writeExport(rows: Iterable<ExportRow>, format: ExportForma
   } else if (format === 'json') {
     for (const row of rows) await write(`${JSON.stringify(exportJson(row))}\n`);
   } else {
+    // The InfluxDB client (for its Point class) loads only when line protocol is asked for.
+    const { toPoint } = await import('../sinks/influxdb/point.js');
     // Rows come by read time: gather one run per meter and job until the time moves on.
     let time = -1;
     const runs = new Map<string, PointRun & { readings: PointRun['readings'][number][] }>();
@@ -125,9 +129,30 @@ function csvCell(text: string): string {
 
 /** A date alone means local midnight: the owner of a heat meter thinks in local days. */
 function parseTime(text: string, flag: string): Date {
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00` : text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
-    throw new CliError(ExitCode.usage, `${flag} takes an ISO 8601 time such as 2026-01-01 or 2026-01-01T06:00:00Z, not "${text}"`);
-  }
+  const usage = new CliError(ExitCode.usage, `${flag} takes an ISO 8601 time such as 2026-01-01 or 2026-01-01T06:00:00Z, not "${text}"`);
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/.exec(text);
+  if (!match) throw usage;
+  const date = new Date(text.length === 10 ? `${text}T00:00:00` : text);
+  if (Number.isNaN(date.getTime())) throw usage;
+  // new Date() rolls 2026-02-30 over into March; a calendar day that does not exist is a typo.
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) throw usage;
   return date;
+}
+
+function checkMeterName(name: string, known: readonly string[]): void {
+  if (known.includes(name)) return;
+  const names = [...new Set(known)];
+  throw new CliError(ExitCode.usage, `no meter is named "${name}" (known: ${names.length > 0 ? names.join(', ') : 'none yet'})`);
+}
+
+async function openOutput(path: string): Promise<NodeJS.WritableStream> {
+  const stream = createWriteStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new CliError(ExitCode.failure, `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return stream;
 }

@@ -9,7 +9,7 @@ export function statusCommand(): Command {
     .addOption(configOption())
     .option('--json', 'one JSON document, for machines')
     .action((options: { config: string; json?: boolean }, command: Command) => {
-      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default');
+      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
       const store = openExistingStore(config.storage.path);
       let status: StoreStatus;
       try {

@@ -297,8 +297,10 @@ function applyOverrides(raw: Record<string, unknown>, overrides: readonly EnvOve
   problems.setOverrides(overrides);
   const jobs = overrides.filter((o) => o.path[0] === 'jobs');
   for (const override of overrides) if (override.path[0] !== 'jobs') setAt(raw, override.path, override.value);
-  // Overriding one value of the default jobs (KAMSTRUP_JOBS__1__CRON) starts from the default jobs.
-  if (raw.jobs === undefined && jobs.length > 0 && !jobs.some((o) => o.path.length === 1)) raw.jobs = defaultJobs(meterModelsOf(raw.meters));
+  // Overriding one value of the default jobs (KAMSTRUP_JOBS__1__CRON) starts from the default
+  // jobs; naming a job (KAMSTRUP_JOBS__0__NAME) defines the jobs from scratch.
+  const definesJobs = jobs.some((o) => o.path.length === 1 || (o.path.length === 3 && o.path[2] === 'name'));
+  if (raw.jobs === undefined && jobs.length > 0 && !definesJobs) raw.jobs = defaultJobs(meterModelsOf(raw.meters));
   for (const override of jobs) setAt(raw, override.path, override.value);
 
   // A list index beyond the end leaves a gap: say so at the variable, not as a missing entry.

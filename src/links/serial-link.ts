@@ -2,7 +2,7 @@
 // `kamstrup-logger simulate --pty`). KMP runs at 1200 baud, 8 data bits, no parity, 2 stop bits.
 
 import { access, constants as fsConstants, stat } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { KMP_BAUD_RATE } from '../kmp/index.js';
 import { LinkError, errnoOf } from './errors.js';
 import type { LinkReceiver, MeterLink } from './link.js';
@@ -36,6 +36,8 @@ export class SerialLink implements MeterLink {
     this.receiver = receiver;
     if (this.port) return;
     const { path, baudRate = KMP_BAUD_RATE } = this.options;
+    // Loaded on first use: a daemon reading only TCP bridges or the simulator never pays for it.
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 2, autoOpen: false });
     await new Promise<void>((resolve, reject) => {
       port.open((error) => (error ? reject(error) : resolve()));

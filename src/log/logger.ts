@@ -1,6 +1,6 @@
 // The daemon's logger: JSON lines for machines (journald, Docker, Loki), human-readable lines
-// on a terminal or with --pretty. Secrets never reach a line: known secret keys are redacted
-// wherever they sit, and errors are logged under `err` so their `code` survives.
+// on a terminal or with --pretty. Secrets never reach a line: any key that names a secret is
+// redacted wherever it sits, and errors are logged under `err` so their `code` survives.
 
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
@@ -9,10 +9,27 @@ import type { LogLevel } from '../config/index.js';
 
 export type { Logger } from 'pino';
 
-/** Keys whose values are secrets, at any of the depths config and errors put them. */
-export const redactedKeys = ['token', 'password', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
+/**
+ * A key whose value is a secret, in any spelling and at any depth: token, influx_token,
+ * INFLUX_PASSWORD, Authorization, apiKey, client_secret …
+ */
+export const secretKeyPattern = /token|passw(or)?d|secret|authori[sz]ation|api[-_]?key|credential/i;
 
-const redactPaths = redactedKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+/** A copy of a log record with every secret value replaced; errors keep message, code and cause. */
+export function redactSecrets(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return '[circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, seen));
+  const copy: Record<string, unknown> = {};
+  const keys = value instanceof Error ? ['name', 'message', 'stack', ...Object.keys(value), 'cause'] : Object.keys(value);
+  for (const key of keys) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    copy[key] = secretKeyPattern.test(key) ? '[redacted]' : redactSecrets(field, seen);
+  }
+  return copy;
+}
 
 export interface LoggerOptions {
   readonly level: LogLevel;
@@ -32,9 +49,12 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.errWithCause },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // After the serializers: walks the whole record, so depth and spelling cannot hide a secret.
+        log: (record) => redactSecrets(record) as Record<string, unknown>,
+      },
     },
     stream,
   );

@@ -96,6 +96,8 @@ export class SimulatedMultical402 {
   private hour = { flow: 0, power: 0, t1: 0, t2: 0, steps: 0 };
   private month = emptyStatistics();
   private periodOf = { year: -1, month: -1 };
+  private day = { start: NaN, end: NaN, dayOfYear: 0 };
+  private readonly scratch: Instant = { powerKw: 0, flowLh: 0, t1: 0, t2: 0 };
   private year = emptyStatistics();
 
   constructor(options: Multical402Options = {}) {
@@ -255,9 +257,18 @@ export class SimulatedMultical402 {
 
   /** Weather-compensated supply temperature and a household's heat demand at one moment. */
   private instant(time: number): Instant {
-    const date = new Date(time);
-    const dayOfYear = (time - new Date(date.getFullYear(), 0, 1).getTime()) / 86_400_000;
-    const hourOfDay = date.getHours() + date.getMinutes() / 60;
+    // A year is integrated minute by minute at start-up: find the local day without a Date per step.
+    if (!(time >= this.day.start && time < this.day.end)) {
+      const date = new Date(time);
+      const start = new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+      this.day = {
+        start,
+        end: new Date(date.getFullYear(), date.getMonth(), date.getDate() + 1).getTime(),
+        dayOfYear: (start - new Date(date.getFullYear(), 0, 1).getTime()) / 86_400_000,
+      };
+    }
+    const dayOfYear = this.day.dayOfYear + (time - this.day.start) / 86_400_000;
+    const hourOfDay = (time - this.day.start) / HOUR_MS;
     const outdoor = 9 - 11 * Math.cos((2 * Math.PI * (dayOfYear - 15)) / 365) + 3 * this.noise(Math.floor(time / 86_400_000), 1);
     const heatingKw = Math.max(0, 18 - outdoor) * 0.22;
     const dailyProfile = 0.75 + 0.35 * Math.exp(-((hourOfDay - 7) ** 2) / 3) + 0.3 * Math.exp(-((hourOfDay - 19) ** 2) / 5);
@@ -266,8 +277,13 @@ export class SimulatedMultical402 {
     const powerKw = Math.max(0, heatingKw * dailyProfile * (0.9 + 0.2 * this.noise(minute, 4)) + hotWaterKw);
     const t1 = Math.min(80, Math.max(58, 60 + Math.max(0, 18 - outdoor) * 0.8)) + 0.6 * this.noise(minute, 5);
     const deltaT = powerKw > 0.05 ? 18 + 14 * Math.min(1, powerKw / 20) + this.noise(minute, 6) : 4 + this.noise(minute, 6);
-    const flowLh = (powerKw / (WATER_HEAT_CAPACITY * deltaT)) * 1000;
-    return { powerKw, flowLh, t1, t2: t1 - deltaT };
+    // Filled in place: the start-up integration calls this half a million times.
+    const out = this.scratch;
+    out.powerKw = powerKw;
+    out.flowLh = (powerKw / (WATER_HEAT_CAPACITY * deltaT)) * 1000;
+    out.t1 = t1;
+    out.t2 = t1 - deltaT;
+    return out;
   }
 
   /** Deterministic noise in [0, 1) for a time slot and a channel. */

@@ -4,7 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Tests run from dist/test/cli/, three levels below the repository root. */
@@ -27,24 +30,25 @@ export interface RunResult {
 
 export interface RunOptions {
   readonly timeoutMs?: number;
-  /** Extra environment variables; KAMSTRUP_METER is removed unless set here. */
+  /** Extra environment variables; inherited KAMSTRUP_… variables are removed unless set here. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The child's working directory; the repository root by default. */
+  readonly cwd?: string;
 }
 
 const live = new Set<ChildProcess>();
 
 function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // The meter must come from the command line under test, and the child is no test runner.
-  delete env.KAMSTRUP_METER;
-  delete env.NODE_TEST_CONTEXT;
+  // The meter and the config must come from the test (KAMSTRUP_METER, KAMSTRUP_CONFIG, the
+  // KAMSTRUP_… config overrides), and the child is no test runner.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KAMSTRUP_') && name !== 'NODE_TEST_CONTEXT'));
   return { ...env, ...extra };
 }
 
 /** Starts the CLI; the child is tracked so `killAll` can end it. */
-export function spawnCli(args: readonly string[], env?: Readonly<Record<string, string>>): ChildProcess {
+export function spawnCli(args: readonly string[], env?: Readonly<Record<string, string>>, cwd: string = repoRoot): ChildProcess {
   const child = spawn(process.execPath, [binPath, ...args], {
-    cwd: repoRoot,
+    cwd,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,7 +78,7 @@ export function exitOf(child: ChildProcess): Promise<Exit> {
 export async function run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = performance.now();
-  const child = spawnCli(args, options.env);
+  const child = spawnCli(args, options.env, options.cwd);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -239,3 +243,92 @@ export async function startSimulator(args: readonly string[], ready: RegExp, tim
 }
 
 export { onPath } from '../support/programs.js';
+
+/** A fresh folder under the system temp dir; remove() deletes it and everything in it. */
+export function tempDir(prefix = 'kamstrup-cli-'): { readonly dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A long-running CLI child (`run`) whose output is collected as it comes. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves once the output so far satisfies `ready`; fails after `timeoutMs` or when the child exits first. */
+  waitFor(ready: (stdout: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** Sends a signal and waits for the exit; kills the child and fails if it takes longer than `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<RunResult>;
+}
+
+export function startCli(args: readonly string[], options: Omit<RunOptions, 'timeoutMs'> = {}): RunningCli {
+  const child = spawnCli(args, options.env, options.cwd);
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    changed();
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let closed = false;
+  child.once('close', () => {
+    closed = true;
+  });
+  const exited = exitOf(child);
+  exited.catch(() => undefined);
+  const describe = (): string => `kamstrup-logger ${args.join(' ')}\nstdout: ${stdout}\nstderr: ${stderr}`;
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitFor: (ready, what, timeoutMs = DEFAULT_TIMEOUT_MS) =>
+      new Promise<void>((resolve, reject) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('close', onExit);
+        };
+        const check = (): void => {
+          if (!ready(stdout)) return;
+          done();
+          resolve();
+        };
+        const onExit = (): void => {
+          done();
+          reject(new Error(`exited (${String(child.exitCode ?? child.signalCode)}) before ${what}\n${describe()}`));
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no ${what} within ${timeoutMs} ms\n${describe()}`));
+        }, timeoutMs);
+        listeners.add(check);
+        child.once('close', onExit);
+        check();
+        if (closed && listeners.has(check)) onExit();
+      }),
+    async stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 10_000): Promise<RunResult> {
+      const started = performance.now();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, stopTimeoutMs);
+      child.kill(signal);
+      try {
+        const { code, signal: endSignal } = await exited;
+        if (timedOut) assert.fail(`did not exit within ${stopTimeoutMs} ms of ${signal}\n${describe()}`);
+        return { code, signal: endSignal, stdout, stderr, durationMs: performance.now() - started };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -166,3 +166,31 @@ describe('daemon through faults', () => {
     }
   });
 });
+
+describe('daemon and an unplugged serial head', { skip: onPath('socat') ? false : 'socat not installed' }, () => {
+  it('reports the missing device while it is gone and reads again once it is back', async () => {
+    const meter = new SimulatedMultical402();
+    const dir = mkdtempSync(join(tmpdir(), 'kamstrup-pty-'));
+    const path = join(dir, 'ttyKAM');
+    let pty = await serveSimulatorOverPty(meter, {}, path);
+    const daemon = startDaemon(config(path));
+    try {
+      await sleep(1500);
+      await pty.close(); // the head is unplugged: the device node disappears
+      await sleep(2500);
+      pty = await serveSimulatorOverPty(meter, {}, path); // plugged back in
+      await sleep(3500);
+      await daemon.stop();
+      const gone = daemon.logs.filter((r) => r.msg.startsWith('job run failed') && /no serial device|unplugged/.test(r.msg));
+      assert.ok(gone.length >= 1, `the missing head is logged with its cause:\n${daemon.logs.map((r) => r.msg).join('\n')}`);
+      const store = daemon.openStore();
+      const status = store.status();
+      store.close();
+      assert.equal(status.jobs.find((j) => j.job === 'live')?.lastRun.outcome, 'ok', 'reads again once the head is back');
+    } finally {
+      await pty.close();
+      daemon.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
