@@ -223,21 +223,8 @@ export async function startSimulator(args: readonly string[], ready: RegExp, tim
     endpoint,
     stdout: () => stdout,
     stderr: () => stderr,
-    async stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 5_000): Promise<RunResult> {
-      const started = performance.now();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, stopTimeoutMs);
-      child.kill(signal);
-      try {
-        const { code, signal: endSignal } = await exited;
-        if (timedOut) assert.fail(`simulate did not exit within ${stopTimeoutMs} ms of ${signal}\nstdout: ${stdout}\nstderr: ${stderr}`);
-        return { code, signal: endSignal, stdout, stderr, durationMs: performance.now() - started };
-      } finally {
-        clearTimeout(timer);
-      }
+    stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 5_000): Promise<RunResult> {
+      return stopChild(child, exited, signal, stopTimeoutMs, () => `simulate\nstdout: ${stdout}\nstderr: ${stderr}`, () => ({ stdout, stderr }));
     },
   };
 }
@@ -314,21 +301,33 @@ export function startCli(args: readonly string[], options: Omit<RunOptions, 'tim
         check();
         if (closed && listeners.has(check)) onExit();
       }),
-    async stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 10_000): Promise<RunResult> {
-      const started = performance.now();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, stopTimeoutMs);
-      child.kill(signal);
-      try {
-        const { code, signal: endSignal } = await exited;
-        if (timedOut) assert.fail(`did not exit within ${stopTimeoutMs} ms of ${signal}\n${describe()}`);
-        return { code, signal: endSignal, stdout, stderr, durationMs: performance.now() - started };
-      } finally {
-        clearTimeout(timer);
-      }
+    stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 10_000): Promise<RunResult> {
+      return stopChild(child, exited, signal, stopTimeoutMs, describe, () => ({ stdout, stderr }));
     },
   };
+}
+
+/** Signals a child and waits for it; SIGKILL and a failed test if it outlives the deadline. */
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<Exit>,
+  signal: NodeJS.Signals,
+  stopTimeoutMs: number,
+  describe: () => string,
+  output: () => { stdout: string; stderr: string },
+): Promise<RunResult> {
+  const started = performance.now();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, stopTimeoutMs);
+  child.kill(signal);
+  try {
+    const { code, signal: endSignal } = await exited;
+    if (timedOut) assert.fail(`did not exit within ${stopTimeoutMs} ms of ${signal}\n${describe()}`);
+    return { code, signal: endSignal, ...output(), durationMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
 }
