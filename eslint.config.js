@@ -1,5 +1,6 @@
 // Lint rules, including the layer rules of the one-way flow
-//   links → kmp (codec) → registers → meter (client) → app (composition) → cli
+//   links → kmp (codec) → registers → meter (client) → acquisition → store → delivery → sinks,
+//   composed by app, driven by cli
 // The codec is pure and imports nothing outside src/kmp; the simulator plays the meter's end
 // and sees only the codec and the link interface.
 import js from '@eslint/js';
@@ -36,6 +37,9 @@ export default tseslint.config(
   layer('src/simulator/**/*.ts', ['../registers/*', '../meter/*', '../app/*', '../cli/*'], 'The simulator plays the meter: codec and link interface only.'),
   layer('src/app/**/*.ts', ['../cli/*'], 'The app layer composes; the CLI uses it, not the other way round.'),
   layer('src/config/**/*.ts', ['../meter/*', '../links/*', '../simulator/*', '../store/*', '../acquisition/*', '../log/*', '../cli/*', '../app/*', '!../app/meter-url.js'], 'Config reads and checks the file: registers, meter URLs and the codec only.'),
+  layer('src/acquisition/**/*.ts', ['../sinks/*', '../sinks/**', '../delivery/*', '../simulator/*', '../app/*', '../cli/*'], 'Acquisition never calls a sink: it meets delivery only in the store.'),
+  layer('src/delivery/**/*.ts', ['../meter/*', '../links/*', '../simulator/*', '../acquisition/*', '../app/*', '../cli/*'], 'Delivery never touches a meter: it drains the store.'),
+  layer('src/sinks/**/*.ts', ['../../meter/*', '../../links/*', '../../simulator/*', '../../acquisition/*', '../../app/*', '../../cli/*', '../meter/*', '../links/*', '../simulator/*', '../acquisition/*', '../app/*', '../cli/*'], 'A sink knows its server and the delivery interface, never a meter.'),
   layer('src/store/**/*.ts', ['../meter/*', '../simulator/*', '../app/*', '../cli/*', '../links/*'], 'The store keeps readings: it knows the codec and the catalogue, never a meter or a link.'),
 );
 

@@ -9,8 +9,11 @@ import type { AppConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import { Store } from '../store/index.js';
 import { connectMeter } from './connect-meter.js';
+import { createSinks } from './sinks.js';
+import { Delivery } from '../delivery/delivery.js';
 
 const DAY_MS = 86_400_000;
+const DELIVERY_STOP_GRACE_MS = 2000;
 
 export interface DaemonOptions {
   readonly config: AppConfig;
@@ -20,7 +23,8 @@ export interface DaemonOptions {
 }
 
 export async function runDaemon({ config, logger, signal }: DaemonOptions): Promise<void> {
-  const store = Store.open(config.storage.path, { sinks: [] });
+  const sinks = createSinks(config.sinks);
+  const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name) });
   const sessions = new Map(
     config.meters.map((meter) => [
       meter.name,
@@ -32,6 +36,14 @@ export async function runDaemon({ config, logger, signal }: DaemonOptions): Prom
     ]),
   );
   const runner = new JobRunner({ recorder: store, logger });
+  const deliveryStop = new AbortController();
+  const deliveries = sinks.map((sink) => {
+    void sink.check().then((problem) => {
+      if (problem) logger.warn({ sink: sink.name }, `${problem}; readings are kept until it is fixed`);
+      else logger.info({ sink: sink.name }, `${sink.description}: connection checked`);
+    });
+    return new Delivery({ sink, store, logger }).run(deliveryStop.signal);
+  });
   const tasks: ScheduledTask[] = config.jobs.map((job) =>
     scheduleCron(job.cron, job.name, logger, (tick) => {
       for (const name of job.meters) {
@@ -81,6 +93,10 @@ export async function runDaemon({ config, logger, signal }: DaemonOptions): Prom
   await Promise.all(tasks.map((task) => task.stop()));
   await Promise.all([...sessions.values()].map((session) => session.client.close()));
   await runner.idle();
+  // A write in flight gets a moment to finish; its readings stay in the outbox either way.
+  deliveryStop.abort();
+  await Promise.race([Promise.all(deliveries), new Promise((resolve) => setTimeout(resolve, DELIVERY_STOP_GRACE_MS))]);
+  await Promise.all(sinks.map((sink) => sink.close()));
   store.close();
   logger.info('stopped');
 }

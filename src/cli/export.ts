@@ -80,12 +80,15 @@ export async function writeExport(rows: Iterable<ExportRow>, format: ExportForma
     for (const row of rows) await write(`${JSON.stringify(exportJson(row))}\n`);
   } else {
     // The InfluxDB client (for its Point class) loads only when line protocol is asked for.
-    const { toPoint } = await import('../sinks/influxdb/point.js');
+    const { toLine } = await import('../sinks/influxdb/point.js');
     // Rows come by read time: gather one run per meter and job until the time moves on.
     let time = -1;
     const runs = new Map<string, PointRun & { readings: PointRun['readings'][number][] }>();
     const flush = async (): Promise<void> => {
-      for (const run of runs.values()) await write(`${toPoint(run).toLineProtocol() ?? ''}\n`);
+      for (const run of runs.values()) {
+        const line = toLine(run, 'ns');
+        if (line !== null) await write(`${line}\n`);
+      }
       runs.clear();
     };
     for (const row of rows) {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { createSinks } from '../app/sinks.js';
 import type { StoreStatus } from '../store/index.js';
 import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
 import { formatColumns } from './output.js';
@@ -8,7 +9,7 @@ export function statusCommand(): Command {
     .description('show per meter the last readings, per job the last run, per sink the backlog')
     .addOption(configOption())
     .option('--json', 'one JSON document, for machines')
-    .action((options: { config: string; json?: boolean }, command: Command) => {
+    .action(async (options: { config: string; json?: boolean }, command: Command) => {
       const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
       const store = openExistingStore(config.storage.path);
       let status: StoreStatus;
@@ -17,11 +18,21 @@ export function statusCommand(): Command {
       } finally {
         store.close();
       }
+      // The connection check of every configured sink: is the backlog going anywhere?
+      const sinks = createSinks(config.sinks);
+      const checks = await Promise.all(
+        sinks.map(async (sink) => {
+          const problem = await sink.check();
+          await sink.close();
+          return { sink: sink.name, target: sink.description, ok: problem === null, problem };
+        }),
+      );
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(status)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...status, checks })}\n`);
         return;
       }
       process.stdout.write(formatStatus(status, new Date()));
+      for (const check of checks) process.stdout.write(`  ${check.sink}: ${check.ok ? `${check.target}: reachable, credentials and target accepted` : (check.problem ?? '')}\n`);
     });
 }
 

@@ -2,7 +2,7 @@
 
 export { ConfigError, formatProblems, type ConfigErrorCode, type ConfigProblem } from './errors.js';
 export { exampleConfigPath, loadConfig, storageProblem, type LoadConfigOptions } from './load.js';
-export type { AppConfig, JobConfig, LoadedConfig, LogConfig, MeterConfig, SinksConfig, StorageConfig } from './types.js';
+export type { AppConfig, InfluxDbSinkConfig, JobConfig, LoadedConfig, LogConfig, MeterConfig, SinksConfig, StorageConfig } from './types.js';
 export {
   configSchema,
   cronProblem,

@@ -29,7 +29,7 @@ import {
   type ConfigFile,
 } from './schema.js';
 import { applySecretFiles, SECRET_FILE_SUFFIX } from './secrets.js';
-import type { AppConfig, JobConfig, LoadedConfig, MeterConfig } from './types.js';
+import type { AppConfig, JobConfig, LoadedConfig, MeterConfig, SinksConfig } from './types.js';
 import { startupWarnings } from './warnings.js';
 
 export interface LoadConfigOptions {
@@ -436,7 +436,27 @@ function normalise(data: ConfigFile, file: string | null, storagePath: string): 
     jobs,
     storage: { path: storagePath, retentionDays: data.storage.retention_days },
     log: { level: data.log.level },
-    sinks: {},
+    sinks: sinksOf(data.sinks),
+  };
+}
+
+function sinksOf(sinks: ConfigFile['sinks']): SinksConfig {
+  const influx = sinks.influxdb;
+  if (influx === undefined) return {};
+  return {
+    influxdb: {
+      url: influx.url.replace(/\/+$/, ''),
+      api: influx.api,
+      token: influx.token ?? null,
+      org: influx.org ?? null,
+      bucket: influx.bucket ?? null,
+      database: influx.database ?? null,
+      retentionPolicy: influx.retention_policy ?? null,
+      username: influx.username ?? null,
+      password: influx.password ?? null,
+      batchSize: influx.batch_size,
+      timeoutMs: influx.timeout_ms,
+    },
   };
 }
 

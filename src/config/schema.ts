@@ -36,11 +36,10 @@ const NAME_MAX_LENGTH = 64;
 /**
  * Keys whose values are secrets, as key paths with `*` for any list index or mapping key
  * (e.g. 'sinks.influxdb.token'). In YAML each may instead be given as `<key>_file: /run/secrets/…`,
- * and the file's content (trailing newline trimmed) becomes the value. None exist yet: the sink
- * issues add theirs here, and declare the `<key>_file` key in their strict object as well (with
- * `secretFileKey`) so that editors accept it.
+ * and the file's content (trailing newline trimmed) becomes the value. Each also declares its
+ * `<key>_file` key in its strict object (with `secretFileKey`) so that editors accept it.
  */
-export const secretKeys: readonly string[] = [];
+export const secretKeys: readonly string[] = ['sinks.influxdb.token', 'sinks.influxdb.password'];
 
 /** The `<key>_file` twin of a secret key, for the strict object that holds the secret. */
 export function secretFileKey(key: string): z.ZodOptional<z.ZodString> {
@@ -201,6 +200,55 @@ const jobSchema = z
   })
   .meta({ title: 'Job', description: 'Registers to read from some meters on a cron schedule.' });
 
+export const influxApis = ['v2', 'v1'] as const;
+export const DEFAULT_INFLUX_BATCH_SIZE = 5000;
+export const DEFAULT_INFLUX_TIMEOUT_MS = 10_000;
+
+const influxdbSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .superRefine((url, ctx) => {
+        let parsed: URL | null = null;
+        try {
+          parsed = new URL(url);
+        } catch {
+          // reported below
+        }
+        if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+          ctx.addIssue({ code: 'custom', message: `"${url}" is not an http:// or https:// URL, e.g. http://localhost:8086` });
+        }
+      })
+      .meta({ title: 'InfluxDB URL', description: 'The server, e.g. http://localhost:8086 (InfluxDB 1.x, 2.x), http://localhost:8181 (InfluxDB 3), http://localhost:8428 (VictoriaMetrics).' }),
+    api: z.enum(influxApis).default('v2').meta({
+      title: 'Write API',
+      description: 'v2: token, org and bucket through /api/v2/write (InfluxDB 2.x, 3.x, 1.8+, VictoriaMetrics). v1: database, retention_policy, username and password through /write (InfluxDB 1.x, including the 1.6 of Debian and Raspberry Pi OS). Default v2.',
+    }),
+    token: z.string().min(1).optional().meta({ title: 'API token (v2)', description: 'The token; better given as token_file or KAMSTRUP_SINKS__INFLUXDB__TOKEN_FILE. For InfluxDB 1.8 with auth: "username:password".' }),
+    token_file: secretFileKey('token'),
+    org: z.string().min(1).optional().meta({ title: 'Organisation (v2)', description: 'InfluxDB 2.x: the organisation name; ignored by 1.8, 3.x and VictoriaMetrics.' }),
+    bucket: z.string().min(1).optional().meta({ title: 'Bucket (v2)', description: 'The bucket (InfluxDB 1.8: "database/retention-policy"; InfluxDB 3: the database).' }),
+    database: z.string().min(1).optional().meta({ title: 'Database (v1)', description: 'The InfluxDB 1.x database; it must exist (CREATE DATABASE heat).' }),
+    retention_policy: z.string().min(1).optional().meta({ title: 'Retention policy (v1)', description: "The retention policy; default: the database's default." }),
+    username: z.string().min(1).optional().meta({ title: 'User (v1)', description: 'With auth-enabled on InfluxDB 1.x.' }),
+    password: z.string().min(1).optional().meta({ title: 'Password (v1)', description: 'Better given as password_file or KAMSTRUP_SINKS__INFLUXDB__PASSWORD_FILE.' }),
+    password_file: secretFileKey('password'),
+    batch_size: wholeNumber('batch_size', 1, 50_000)
+      .default(DEFAULT_INFLUX_BATCH_SIZE)
+      .meta({ title: 'Batch size (points)', description: `Points per write. Default ${DEFAULT_INFLUX_BATCH_SIZE}.` }),
+    timeout_ms: wholeNumber('timeout_ms', 100, 600_000)
+      .default(DEFAULT_INFLUX_TIMEOUT_MS)
+      .meta({ title: 'Request timeout (ms)', description: `How long one write may take. Default ${DEFAULT_INFLUX_TIMEOUT_MS}.` }),
+  })
+  .superRefine((sink, ctx) => {
+    if (sink.api === 'v2' && sink.bucket === undefined) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'api v2 writes to a bucket: set bucket (or use api: v1 with a database)' });
+    if (sink.api === 'v1' && sink.database === undefined) ctx.addIssue({ code: 'custom', path: ['database'], message: 'api v1 writes to a database: set database (or use api: v2 with a bucket)' });
+    if (sink.api === 'v1' && (sink.username === undefined) !== (sink.password === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [sink.username === undefined ? 'username' : 'password'], message: 'username and password go together' });
+    }
+  })
+  .meta({ title: 'InfluxDB', description: 'Delivers every reading to InfluxDB (or VictoriaMetrics) from the store, exactly once per point, through any outage.' });
+
 export const configSchema = z
   .strictObject({
     meters: z
@@ -237,9 +285,9 @@ export const configSchema = z
       .prefault({})
       .meta({ title: 'Logging', description: 'JSON lines on stdout; human-readable on a terminal or with --pretty.' }),
     sinks: z
-      .strictObject({})
+      .strictObject({ influxdb: influxdbSchema.optional() })
       .prefault({})
-      .meta({ title: 'Sinks', description: 'Where readings are delivered from the store (InfluxDB, Domoticz). Reserved: none exist yet, so only {} is accepted.' }),
+      .meta({ title: 'Sinks', description: 'Where readings are delivered from the store. Each configured sink gets every reading, oldest first, through any outage.' }),
   })
   .meta({
     title: 'kamstrup-logger configuration',

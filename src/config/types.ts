@@ -37,8 +37,23 @@ export interface LogConfig {
   readonly level: LogLevel;
 }
 
-/** Reserved for the delivery issues (InfluxDB, Domoticz); empty for now. */
-export type SinksConfig = Readonly<Record<string, never>>;
+export interface InfluxDbSinkConfig {
+  readonly url: string;
+  readonly api: 'v1' | 'v2';
+  readonly token: string | null;
+  readonly org: string | null;
+  readonly bucket: string | null;
+  readonly database: string | null;
+  readonly retentionPolicy: string | null;
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly batchSize: number;
+  readonly timeoutMs: number;
+}
+
+export interface SinksConfig {
+  readonly influxdb?: InfluxDbSinkConfig;
+}
 
 export interface AppConfig {
   /** Absolute path of the config file read; null when there was none (environment only). */

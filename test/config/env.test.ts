@@ -76,7 +76,7 @@ describe('environment overrides', () => {
         KAMSTRUP_METER__0__URL: 'tcp://x:1',
         KAMSTRUP_LOG__LEVEL__X: 'debug',
         KAMSTRUP_METERS__FIRST__URL: 'tcp://x:1',
-        KAMSTRUP_SINKS__INFLUXDB__TOKEN_FILE: '/run/secrets/token',
+        KAMSTRUP_SINKS__INFLUX__URL: 'http://localhost:8086',
         KAMSTRUP_COLOUR: 'red',
       },
     });
@@ -84,7 +84,7 @@ describe('environment overrides', () => {
     assert.equal(problemAt(problems, 'KAMSTRUP_METER__0__URL').message, 'names no configuration key; did you mean KAMSTRUP_METERS__0__URL?');
     assert.equal(problemAt(problems, 'KAMSTRUP_LOG__LEVEL__X').message, 'names no configuration key; KAMSTRUP_LOG__LEVEL is a single value, with nothing below it');
     assert.equal(problemAt(problems, 'KAMSTRUP_METERS__FIRST__URL').message, 'names no configuration key; KAMSTRUP_METERS is a list: follow it with an index, e.g. KAMSTRUP_METERS__0__URL');
-    assert.equal(problemAt(problems, 'KAMSTRUP_SINKS__INFLUXDB__TOKEN_FILE').message, 'names no configuration key: KAMSTRUP_SINKS takes no keys yet');
+    assert.equal(problemAt(problems, 'KAMSTRUP_SINKS__INFLUX__URL').message, 'names no configuration key; did you mean KAMSTRUP_SINKS__INFLUXDB__URL?');
     assert.equal(problemAt(problems, 'KAMSTRUP_COLOUR').message, 'names no configuration key; valid after KAMSTRUP_: METERS, STORAGE, JOBS, LOG, SINKS');
   });
 

@@ -30,10 +30,19 @@ describe('config problems', () => {
     assert.equal(problemAt(problems, 'storag').message, 'unknown key "storag"; did you mean "storage"?');
   });
 
-  it('lists the valid keys when no key is near, and accepts no sinks yet', () => {
-    const problems = problemsOf(`meters:\n${meter}    colour: red\nsinks:\n  influxdb:\n    url: http://localhost:8086\n`);
+  it('lists the valid keys when no key is near', () => {
+    const problems = problemsOf(`meters:\n${meter}    colour: red\nsinks:\n  kafka:\n    url: http://localhost:9092\n`);
     assert.equal(problemAt(problems, 'meters[0].colour').message, 'unknown key "colour"; valid in meters[]: name, url, model, timeout_ms, retries');
-    assert.deepEqual(problemAt(problems, 'sinks.influxdb'), { key: 'sinks.influxdb', line: 6, message: 'unknown key "influxdb": nothing is valid in sinks yet' });
+    assert.match(problemAt(problems, 'sinks.kafka').message, /^unknown key "kafka"; valid in sinks: influxdb/);
+  });
+
+  it('checks the InfluxDB sink: a URL, and what each API writes to', () => {
+    const v2 = problemsOf(`meters:\n${meter}sinks:\n  influxdb:\n    url: localhost:8086\n`);
+    assert.match(problemAt(v2, 'sinks.influxdb.url').message, /"localhost:8086" is not an http:\/\/ or https:\/\/ URL/);
+    assert.match(problemAt(v2, 'sinks.influxdb.bucket').message, /api v2 writes to a bucket: set bucket/);
+    const v1 = problemsOf(`meters:\n${meter}sinks:\n  influxdb:\n    url: http://localhost:8086\n    api: v1\n    username: k\n`);
+    assert.match(problemAt(v1, 'sinks.influxdb.database').message, /api v1 writes to a database: set database/);
+    assert.match(problemAt(v1, 'sinks.influxdb.password').message, /username and password go together/);
   });
 
   it('reports values of the wrong type', () => {

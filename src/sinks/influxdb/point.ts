@@ -48,3 +48,11 @@ export function toPoint(run: PointRun): Point {
   }
   return point;
 }
+
+export type LinePrecision = 'ms' | 'ns';
+
+/** The run as one line of line protocol with its timestamp in the given precision; null when it has no field. */
+export function toLine(run: PointRun, precision: LinePrecision): string | null {
+  const line = toPoint(run).toLineProtocol(precision === 'ms' ? { convertTime: (time) => String(time instanceof Date ? time.getTime() : time) } : undefined);
+  return line ?? null;
+}

@@ -1,0 +1,73 @@
+// What a sink is to the delivery loop: something that takes a batch of points and either
+// confirms it or fails in a way the loop can act on. Each sink's I/O lives in src/sinks/<name>.
+
+/** One point: the line (or payload) to send and the stored readings it carries. */
+export interface SinkPoint {
+  readonly line: string;
+  readonly readingIds: readonly number[];
+}
+
+export type SinkErrorKind =
+  | 'unavailable' // network error, timeout, 429, 5xx: keep the data, back off, try again
+  | 'auth' // 401/403: wrong token or password; pause and say so
+  | 'not-found' // 404: unknown bucket or database; pause and say so
+  | 'rejected' // 400/422: the server refuses a point; isolate it and park it
+  | 'too-large'; // 413: split the batch
+
+export class SinkError extends Error {
+  override readonly name = 'SinkError';
+  readonly kind: SinkErrorKind;
+  readonly status: number | null;
+  /** The server's Retry-After, in ms. */
+  readonly retryAfterMs: number | null;
+
+  constructor(kind: SinkErrorKind, message: string, options: { status?: number | null; retryAfterMs?: number | null; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status ?? null;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
+
+export interface Sink {
+  /** The name in the store's outbox ('influxdb'). */
+  readonly name: string;
+  /** For messages: "InfluxDB 1.x at http://localhost:8086, database heat". */
+  readonly description: string;
+  /** Points per write. */
+  readonly batchSize: number;
+  /** Turns one stored run's readings into points (usually one). */
+  toPoints(run: SinkRun): SinkPoint[];
+  /** Sends the points; resolves once the server confirmed them, or throws SinkError. */
+  write(lines: readonly string[]): Promise<void>;
+  /** Checks the connection, the credentials and the target; resolves with a problem or null. */
+  check(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+export interface SinkRun {
+  readonly meter: string;
+  readonly model: string;
+  readonly serial: number | null;
+  readonly job: string;
+  readonly readAt: Date;
+  readonly readings: readonly { readonly readingId: number; readonly registerId: number; readonly name: string | null; readonly value: string; readonly unitCode: number; readonly text: string | null }[];
+}
+
+/** Classifies an HTTP status the way every line-protocol server means it. */
+export function kindOfStatus(status: number): SinkErrorKind {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404) return 'not-found';
+  if (status === 413) return 'too-large';
+  if (status === 400 || status === 422) return 'rejected';
+  return 'unavailable';
+}
+
+/** Retry-After is seconds or an HTTP date (RFC 9110); some clients wrongly read ms. */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | null {
+  if (!header) return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}

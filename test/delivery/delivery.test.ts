@@ -1,0 +1,113 @@
+// The delivery loop against a real store and a scripted sink: what is confirmed leaves the
+// outbox, what fails stays, refused points are isolated and parked, and failures back off.
+
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { backoffMs, Delivery } from '../../src/delivery/delivery.js';
+import { SinkError, retryAfterMs, type Sink } from '../../src/delivery/sink.js';
+import { createLogger } from '../../src/log/logger.js';
+import { toLine } from '../../src/sinks/influxdb/point.js';
+import { jobRun, liveReadings, tempStore } from '../store/helpers.js';
+
+const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
+
+/** A sink whose write answers come from a script; it records what it was sent. */
+function scriptedSink(answer: (lines: readonly string[]) => SinkError | null, batchSize = 100): Sink & { writes: string[][] } {
+  const writes: string[][] = [];
+  return {
+    name: 'influxdb',
+    description: 'test sink',
+    batchSize,
+    writes,
+    toPoints: (run) => [{ line: toLine(run, 'ms') ?? '', readingIds: run.readings.map((r) => r.readingId) }],
+    write: (lines) => {
+      writes.push([...lines]);
+      const error = answer(lines);
+      return error ? Promise.reject(error) : Promise.resolve();
+    },
+    check: () => Promise.resolve(null),
+    close: () => Promise.resolve(),
+  };
+}
+
+function filled(runs: number): ReturnType<typeof tempStore> {
+  const temp = tempStore();
+  for (let i = 0; i < runs; i++) temp.store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }));
+  return temp;
+}
+
+describe('delivery from the outbox', () => {
+  it('sends one point per run, oldest first, and removes what the server confirmed', async () => {
+    const temp = filled(5);
+    try {
+      const sink = scriptedSink(() => null, 3);
+      const delivery = new Delivery({ sink, store: temp.store, logger: silent });
+      const first = await delivery.deliverBatch();
+      assert.equal(sink.writes[0]?.length, 3);
+      assert.ok(sink.writes[0]?.[0]?.endsWith(String(Date.UTC(2026, 0, 1))), 'oldest run first, ms timestamp');
+      assert.equal(first.delivered, 3 * liveReadings().length);
+      await delivery.deliverBatch();
+      assert.equal((await delivery.deliverBatch()).delivered, 0);
+      assert.equal(temp.store.status().sinks[0]?.pending, 0);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('keeps everything in the outbox while the server is unavailable', async () => {
+    const temp = filled(3);
+    try {
+      const sink = scriptedSink(() => new SinkError('unavailable', 'down'));
+      const delivery = new Delivery({ sink, store: temp.store, logger: silent });
+      await assert.rejects(delivery.deliverBatch(), { name: 'SinkError', kind: 'unavailable' });
+      assert.equal(temp.store.status().sinks[0]?.pending, 3 * liveReadings().length);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('finds a refused point by splitting the batch, parks it as rejected, and delivers the rest', async () => {
+    const temp = filled(7);
+    try {
+      const bad = String(Date.UTC(2026, 0, 1) + 4 * 300_000);
+      const sink = scriptedSink((lines) => (lines.some((l) => l.endsWith(bad)) ? new SinkError('rejected', 'field type conflict', { status: 400 }) : null));
+      const result = await new Delivery({ sink, store: temp.store, logger: silent }).deliverBatch();
+      const perRun = liveReadings().length;
+      assert.deepEqual(result, { delivered: 6 * perRun, rejected: perRun });
+      const status = temp.store.status().sinks[0];
+      assert.equal(status?.pending, 0);
+      assert.equal(status?.rejected, perRun);
+      assert.ok(sink.writes.length <= 1 + 2 * Math.ceil(Math.log2(7)), `bisected in few writes (${sink.writes.length})`);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('backs off exponentially with jitter, honours Retry-After, and pauses on refused credentials', async () => {
+    const temp = filled(1);
+    const errors = [new SinkError('unavailable', 'down'), new SinkError('unavailable', 'busy', { status: 429, retryAfterMs: 7000 }), new SinkError('auth', 'bad token', { status: 401 })];
+    const waits: number[] = [];
+    try {
+      let call = 0;
+      const sink = scriptedSink(() => errors[call++] ?? null);
+      const delivery = new Delivery({ sink, store: temp.store, logger: silent, backoffMinMs: 1, backoffMaxMs: 4, pauseMs: 5, pollMs: 1, random: () => 0.5 });
+      const stop = new AbortController();
+      const originalSetTimeout = globalThis.setTimeout;
+      const running = delivery.run(stop.signal);
+      // Observe the waits through the delivered result rather than the clock: run until the outbox is empty.
+      while ((temp.store.status().sinks[0]?.pending ?? 0) > 0) await new Promise((resolve) => originalSetTimeout(resolve, 5));
+      stop.abort();
+      await running;
+      assert.equal(sink.writes.length, 4, 'three failures, then success');
+      waits.push(...[retryAfterMs('7'), retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', Date.UTC(2026, 0, 1))].map((w) => w ?? -1));
+      assert.deepEqual(waits, [7000, 10_000], 'Retry-After in seconds, or as a date');
+      const half = (): number => 0.5;
+      assert.deepEqual([1, 2, 3, 9, 10, 40].map((n) => backoffMs(n, 1000, 300_000, half)), [1000, 2000, 4000, 256_000, 300_000, 300_000]);
+      assert.equal(backoffMs(3, 1000, 300_000, () => 0), 2000, 'jitter down to half');
+      assert.equal(backoffMs(3, 1000, 300_000, () => 0.999), 5996, 'and up to one and a half');
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
