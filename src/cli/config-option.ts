@@ -34,3 +34,17 @@ export function openExistingStore(path: string): Store {
   }
   return Store.open(path, { sinks: [] });
 }
+
+/** A date alone means local midnight: the owner of a heat meter thinks in local days. */
+export function parseTime(text: string, flag: string): Date {
+  const usage = new CliError(ExitCode.usage, `${flag} takes an ISO 8601 time such as 2026-01-01 or 2026-01-01T06:00:00Z, not "${text}"`);
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/.exec(text);
+  if (!match) throw usage;
+  const date = new Date(text.length === 10 ? `${text}T00:00:00` : text);
+  if (Number.isNaN(date.getTime())) throw usage;
+  // new Date() rolls 2026-02-30 over into March; a calendar day that does not exist is a typo.
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) throw usage;
+  return date;
+}

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import type { PointRun } from '../sinks/influxdb/point.js';
 import type { ExportFilter, ExportRow } from '../store/index.js';
-import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
+import { configOption, loadConfigOrExit, openExistingStore, parseTime } from './config-option.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { resolveOrUsageError } from './read.js';
 
@@ -128,20 +128,6 @@ function exportJson(row: ExportRow): Record<string, unknown> {
 
 function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** A date alone means local midnight: the owner of a heat meter thinks in local days. */
-function parseTime(text: string, flag: string): Date {
-  const usage = new CliError(ExitCode.usage, `${flag} takes an ISO 8601 time such as 2026-01-01 or 2026-01-01T06:00:00Z, not "${text}"`);
-  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/.exec(text);
-  if (!match) throw usage;
-  const date = new Date(text.length === 10 ? `${text}T00:00:00` : text);
-  if (Number.isNaN(date.getTime())) throw usage;
-  // new Date() rolls 2026-02-30 over into March; a calendar day that does not exist is a typo.
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) throw usage;
-  return date;
 }
 
 function checkMeterName(name: string, known: readonly string[]): void {

@@ -11,6 +11,7 @@ import { readCommand } from './read.js';
 import { registersCommand } from './registers.js';
 import { scanCommand } from './scan.js';
 import { simulateCommand } from './simulate.js';
+import { backfillCommand } from './backfill.js';
 import { exportCommand } from './export.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .version(packageJson.version)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [runCommand(), statusCommand(), exportCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand()]) {
+  for (const command of [runCommand(), statusCommand(), exportCommand(), backfillCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return program;

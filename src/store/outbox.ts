@@ -73,6 +73,7 @@ export class Outbox {
   private readonly count: Statement<[number, number], { count: number }>;
   private readonly oldestPending: Statement<[number], { readAt: number }>;
   private readonly deliverAll: (sinkId: number, readingIds: readonly number[]) => number;
+  private readonly requeueRange: Statement<{ sinkId: number; from: number; to: number }>;
 
   constructor(
     db: Database,
@@ -105,6 +106,14 @@ export class Outbox {
     this.rejectAgain = db.prepare('UPDATE outbox SET reason = ?, rejected_at = ? WHERE sink_id = ? AND rejected = 1 AND reading_id = ?');
     this.sinks = db.prepare('SELECT id, name, enabled FROM sinks ORDER BY name');
     this.count = db.prepare('SELECT count(*) AS count FROM outbox WHERE sink_id = ? AND rejected = ?');
+    // Backfill: every stored reading in the range goes to the sink again, except those already
+    // waiting or parked as rejected (a rejected point would only be refused again).
+    this.requeueRange = db.prepare(
+      `INSERT OR IGNORE INTO outbox (sink_id, rejected, reading_id)
+       SELECT @sinkId, 0, r.id FROM runs ru JOIN readings r ON r.run_id = ru.id
+        WHERE ru.read_at >= @from AND ru.read_at < @to
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.reading_id = r.id AND o.sink_id = @sinkId)`,
+    );
     // "Oldest" by reading id, the order readings were written in: one B-tree probe instead of
     // a join over the whole backlog. Runs are written when read, so this is the oldest read too
     // (up to the seconds a slow run of another meter may overlap it).
@@ -145,6 +154,12 @@ export class Outbox {
   markDelivered(sink: string, readingIds: readonly number[]): number {
     const sinkId = this.idOf(sink);
     return readingIds.length === 0 ? 0 : this.deliverAll(sinkId, readingIds);
+  }
+
+  /** Queues the readings read in [from, to) for the sink again; returns how many were queued. */
+  requeue(sink: string, from: Date | undefined, to: Date | undefined): number {
+    const range = { sinkId: this.idOf(sink), from: from?.getTime() ?? Number.MIN_SAFE_INTEGER, to: to?.getTime() ?? Number.MAX_SAFE_INTEGER };
+    return this.requeueRange.run(range).changes;
   }
 
   markRejected(sink: string, readingId: number, reason: string): void {

@@ -153,6 +153,11 @@ export class Store {
   }
 
   /** The sink refused this reading for good (not a retryable failure): kept as rejected with the reason. */
+  /** Queues the stored readings read in [from, to) for the sink again (backfill). */
+  requeue(sink: string, range: { from?: Date; to?: Date } = {}): number {
+    return this.guard(`queueing history for ${sink}`, () => this.outbox.requeue(sink, range.from, range.to));
+  }
+
   markRejected(sink: string, readingId: number, reason: string): void {
     this.guard(`marking reading ${readingId} rejected by ${sink}`, () => this.outbox.markRejected(sink, readingId, reason));
   }

@@ -156,7 +156,8 @@ jobs:
       const documents = parseJsonLines(result.stdout);
       assert.equal(documents.length, 1);
       const status = documents[0] as JsonObject;
-      assert.deepEqual(Object.keys(status).sort(), ['jobs', 'meters', 'sinks']);
+      assert.deepEqual(Object.keys(status).sort(), ['checks', 'jobs', 'meters', 'sinks']);
+      assert.deepEqual(status.checks, [], 'no sink configured, none checked');
       assert.deepEqual(status.sinks, []);
 
       const meters = status.meters as { name: string; model: string; serial: number; lastReadAt: string; values: { registerId: number; value: string; readAt: string; job: string }[] }[];

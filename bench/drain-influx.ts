@@ -1,0 +1,96 @@
+// Benchmark: drain a 1 000 000-reading backlog from the store to a local server (InfluxDB 1.6
+// with api v1; VictoriaMetrics with api v2, when installed) and compare with the ceiling
+// measured in the same run: the same line protocol, posted in the same batch sizes by a
+// minimal client. Prints readings per second, the ratio to the ceiling, and the resident
+// memory during the drain. Targets: ≥ 0.7 of the ceiling, RSS ≤ 150 MB.
+//
+//   npm run build && node dist/bench/drain-influx.js [--readings N]
+
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { InfluxDbSinkConfig } from '../src/config/index.js';
+import { Delivery } from '../src/delivery/delivery.js';
+import { createLogger } from '../src/log/logger.js';
+import { createInfluxSink } from '../src/sinks/influxdb/sink.js';
+import { toLine } from '../src/sinks/influxdb/point.js';
+import { Store } from '../src/store/index.js';
+import { jobRun, liveReadings, tempDir } from '../test/store/helpers.js';
+import { startInfluxDb1, startVictoriaMetrics, type InfluxServer } from '../test/support/servers.js';
+
+const argument = process.argv.indexOf('--readings');
+const READINGS = argument > 0 ? Number(process.argv[argument + 1]) : 1_000_000;
+const BATCH = 5000;
+const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
+const perRun = liveReadings().length;
+const runs = Math.ceil(READINGS / perRun);
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
+
+function fill(path: string): void {
+  const store = Store.open(path, { sinks: ['influxdb'] });
+  for (let i = 0; i < runs; i++) store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2025, 0, 1) + i * 300_000), readings: liveReadings(i) }));
+  store.close();
+}
+
+/** The same points the delivery sends, as line protocol, for the minimal client. */
+function lines(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = jobRun({ readAt: new Date(Date.UTC(2025, 0, 1) + i * 300_000), readings: liveReadings(i) });
+    const line = toLine({ meter: run.meter, model: run.model, serial: run.meterSerial, readAt: run.readAt, readings: run.readings.map((r) => ({ registerId: r.registerId, name: r.name, value: r.value, unitCode: r.unitCode, text: r.text ?? null })) }, 'ms');
+    if (line) out.push(line);
+  }
+  return out;
+}
+
+async function measure(label: string, server: InfluxServer, sink: InfluxDbSinkConfig, writePath: string, dir: string): Promise<void> {
+  const path = join(dir, `${server.kind}.sqlite`);
+  fill(path);
+  const all = lines();
+  // The ceiling: a plain fetch loop, same lines, same batches, same server, a separate target.
+  const ceilingStart = performance.now();
+  for (let i = 0; i < all.length; i += BATCH) {
+    const response = await fetch(`${server.url}${writePath}`, { method: 'POST', body: all.slice(i, i + BATCH).join('\n') });
+    if (response.status !== 204) throw new Error(`ceiling write answered ${response.status}: ${await response.text()}`);
+  }
+  const ceilingS = (performance.now() - ceilingStart) / 1000;
+  all.length = 0;
+
+  global.gc?.();
+  const store = Store.open(path, { sinks: ['influxdb'] });
+  const delivery = new Delivery({ sink: createInfluxSink(sink), store, logger: silent });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const start = performance.now();
+  let delivered = 0;
+  for (;;) {
+    const batch = await delivery.deliverBatch();
+    if (batch.delivered === 0) break;
+    delivered += batch.delivered;
+  }
+  const drainS = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  store.close();
+  const rate = delivered / drainS;
+  const ceiling = (runs * perRun) / ceilingS;
+  console.log(
+    `${label.padEnd(34)} ${delivered} readings (${runs} points) in ${drainS.toFixed(1)} s: ${Math.round(rate)} readings/s; ` +
+      `ceiling ${Math.round(ceiling)} readings/s (${ceilingS.toFixed(1)} s): ratio ${(rate / ceiling).toFixed(2)} (target ≥ 0.7); ` +
+      `peak RSS during the drain ${mb(peak)} MB (target ≤ 150 MB)`,
+  );
+}
+
+const temp = tempDir('kamstrup-drain-');
+const base = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null, batchSize: BATCH, timeoutMs: 60_000 } as const;
+const influx = await startInfluxDb1();
+if (influx) {
+  await influx.createDatabase('heat');
+  await influx.createDatabase('ceiling');
+  await measure('InfluxDB 1.6, api v1', influx, { ...base, url: influx.url, api: 'v1', database: 'heat' }, '/write?db=ceiling&precision=ms', temp.dir);
+  await influx.close();
+} else console.log('influxd not installed (apt install influxdb): InfluxDB 1.6 skipped');
+const vm = await startVictoriaMetrics();
+if (vm) {
+  await measure('VictoriaMetrics, api v2', vm, { ...base, url: vm.url, api: 'v2', bucket: 'heat', org: 'home' }, '/api/v2/write?bucket=ceiling&precision=ms', temp.dir);
+  await vm.close();
+} else console.log('victoria-metrics not installed (apt install victoria-metrics): VictoriaMetrics skipped');
+temp.remove();
