@@ -6,7 +6,10 @@
 //
 //   npm run build && node dist/bench/drain-influx.js [--readings N]
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import type { InfluxDbSinkConfig } from '../src/config/index.js';
 import { Delivery } from '../src/delivery/delivery.js';
@@ -55,21 +58,13 @@ async function measure(label: string, server: InfluxServer, sink: InfluxDbSinkCo
   const ceilingS = (performance.now() - ceilingStart) / 1000;
   all.length = 0;
 
-  global.gc?.();
-  const store = Store.open(path, { sinks: ['influxdb'] });
-  const delivery = new Delivery({ sink: createInfluxSink(sink), store, logger: silent });
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const start = performance.now();
-  let delivered = 0;
-  for (;;) {
-    const batch = await delivery.deliverBatch();
-    if (batch.delivered === 0) break;
-    delivered += batch.delivered;
-  }
-  const drainS = (performance.now() - start) / 1000;
-  clearInterval(sampler);
-  store.close();
+  // The drain runs as the daemon runs it (pipelined Delivery.run), in a process of its own so
+  // its resident memory is the drain's alone.
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--drain', JSON.stringify({ path, sink })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await once(child, 'exit');
+  const { delivered, drainS, peak } = JSON.parse(output) as { delivered: number; drainS: number; peak: number };
   const rate = delivered / drainS;
   const ceiling = (runs * perRun) / ceilingS;
   console.log(
@@ -77,6 +72,30 @@ async function measure(label: string, server: InfluxServer, sink: InfluxDbSinkCo
       `ceiling ${Math.round(ceiling)} readings/s (${ceilingS.toFixed(1)} s): ratio ${(rate / ceiling).toFixed(2)} (target ≥ 0.7); ` +
       `peak RSS during the drain ${mb(peak)} MB (target ≤ 150 MB)`,
   );
+}
+
+async function drainChild(request: { path: string; sink: InfluxDbSinkConfig }): Promise<void> {
+  const store = Store.open(request.path, { sinks: ['influxdb'] });
+  const total = store.status().sinks.find((s) => s.name === 'influxdb')?.pending ?? 0;
+  const delivery = new Delivery({ sink: createInfluxSink(request.sink), store, logger: silent });
+  let peak = process.memoryUsage().rss;
+  const stop = new AbortController();
+  const watcher = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+    if (store.pendingReadings('influxdb', { limit: 1 }).length === 0) stop.abort();
+  }, 20);
+  const start = performance.now();
+  await delivery.run(stop.signal);
+  const drainS = (performance.now() - start) / 1000;
+  clearInterval(watcher);
+  store.close();
+  process.stdout.write(JSON.stringify({ delivered: total, drainS, peak }));
+}
+
+const drainArgument = process.argv.indexOf('--drain');
+if (drainArgument > 0) {
+  await drainChild(JSON.parse(process.argv[drainArgument + 1] ?? '{}') as { path: string; sink: InfluxDbSinkConfig });
+  process.exit(0);
 }
 
 const temp = tempDir('kamstrup-drain-');

@@ -7,11 +7,11 @@
 // the two meet only in SQLite.
 
 import type { Logger } from '../log/logger.js';
-import type { PendingDelivery } from '../store/index.js';
+import type { PendingReading } from '../store/index.js';
 import { SinkError, type Sink, type SinkPoint, type SinkRun } from './sink.js';
 
 export interface DeliveryStore {
-  pendingDeliveries(sink: string, options: { afterReadingId?: number; limit: number }): PendingDelivery[];
+  pendingReadings(sink: string, options: { afterReadingId?: number; limit: number }): PendingReading[];
   markDelivered(sink: string, readingIds: readonly number[]): number;
   markRejected(sink: string, readingId: number, reason: string): void;
 }
@@ -33,6 +33,12 @@ export interface DeliveryOptions {
 export interface BatchResult {
   readonly delivered: number;
   readonly rejected: number;
+}
+
+interface Batch {
+  readonly points: SinkPoint[];
+  /** The newest reading in the batch: the next batch starts after it. */
+  readonly lastReadingId: number | undefined;
 }
 
 /** Readings fetched per store query while a batch is assembled. */
@@ -60,54 +66,73 @@ export class Delivery {
     this.random = options.random ?? Math.random;
   }
 
-  /** Delivers until aborted; a write in flight is finished first. */
+  /**
+   * Delivers until aborted; a write in flight is finished first. While the server works on one
+   * batch, the next is read from the store, so the two take turns rather than wait for each other.
+   */
   async run(signal: AbortSignal): Promise<void> {
+    let batch: Batch | null = null;
     while (!signal.aborted) {
-      let wait: number;
-      try {
-        const result = await this.deliverBatch();
-        if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);
-        this.failures = 0;
-        wait = result.delivered + result.rejected === 0 ? this.pollMs : 0;
-      } catch (error) {
-        wait = this.failed(error);
+      batch ??= this.nextBatch();
+      if (batch.points.length === 0) {
+        batch = null;
+        await sleep(this.pollMs, signal);
+        continue;
       }
-      if (wait > 0) await sleep(wait, signal);
+      // Settled into a value at once: a write that fails while the next batch is read must
+      // not count as an unhandled rejection.
+      const writing = this.writePoints(batch.points).then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+      await new Promise((resolve) => setImmediate(resolve)); // let the request go out first
+      const next = this.nextBatch(batch.lastReadingId);
+      const failure = await writing;
+      if (failure) {
+        batch = null;
+        await sleep(this.failed(failure.error), signal);
+        continue;
+      }
+      if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);
+      this.failures = 0;
+      batch = next;
     }
   }
 
   /** One batch: the oldest pending readings as points, written and marked. */
   async deliverBatch(): Promise<BatchResult> {
-    const points = this.nextPoints();
+    const { points } = this.nextBatch();
     if (points.length === 0) return { delivered: 0, rejected: 0 };
     return this.writePoints(points);
   }
 
-  private nextPoints(): SinkPoint[] {
+  /** Up to batchSize points from the pending readings after `after`, whole runs where they fit. */
+  private nextBatch(after?: number): Batch {
     const points: SinkPoint[] = [];
-    let run: (SinkRun & { readings: SinkRun['readings'][number][] }) | null = null;
-    let after: number | undefined;
+    let run = null as (SinkRun & { runId: number; readings: SinkRun['readings'][number][] }) | null;
+    let cursor = after;
+    let lastReadingId: number | undefined;
     const flush = (): void => {
       if (run) points.push(...this.sink.toPoints(run));
       run = null;
     };
     while (points.length < this.sink.batchSize) {
-      const page = this.store.pendingDeliveries(this.sink.name, { ...(after !== undefined && { afterReadingId: after }), limit: PAGE_READINGS });
+      const page = this.store.pendingReadings(this.sink.name, { ...(cursor !== undefined && { afterReadingId: cursor }), limit: PAGE_READINGS });
       for (const pending of page) {
         // A run's readings were written together, so they come one after another.
-        if (!run || run.meter !== pending.meter || run.job !== pending.job || run.readAt.getTime() !== pending.readAt.getTime()) {
+        if (run?.runId !== pending.runId) {
           flush();
-          if (points.length >= this.sink.batchSize) return points;
-          run = { meter: pending.meter, model: pending.model, serial: pending.serial, job: pending.job, readAt: pending.readAt, readings: [] };
+          if (points.length >= this.sink.batchSize) return { points, lastReadingId };
+          run = { runId: pending.runId, meter: pending.meter, model: pending.model, serial: pending.serial, job: pending.job, readAt: new Date(pending.readAt), readings: [] };
         }
-        const r = pending.reading;
-        run.readings.push({ readingId: pending.readingId, registerId: r.registerId, name: r.name, value: r.value, unitCode: r.unitCode, text: r.text ?? null });
-        after = pending.readingId;
+        run.readings.push({ readingId: pending.readingId, registerId: pending.registerId, name: pending.name, value: pending.value, unitCode: pending.unitCode, text: pending.text });
+        lastReadingId = pending.readingId;
       }
+      cursor = lastReadingId;
       if (page.length < PAGE_READINGS) break;
     }
     flush();
-    return points;
+    return { points, lastReadingId };
   }
 
   /** Writes the points; a refused batch is split until the refused points are found. */

@@ -5,7 +5,10 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { readingColumnsSql, readingFromColumns, type ReadingColumns } from './rows.js';
-import type { PendingDelivery, PendingOptions, SinkStatus } from './types.js';
+import type { PendingDelivery, PendingOptions, PendingReading, SinkStatus } from './types.js';
+
+/** reading id, run id, read time, meter id, job id, register id, value, unit code, text. */
+type LeanRow = [number, number, number, number, number, number, string, number, string | null];
 
 interface SinkRow {
   readonly id: number;
@@ -74,6 +77,15 @@ export class Outbox {
   private readonly oldestPending: Statement<[number], { readAt: number }>;
   private readonly deliverAll: (sinkId: number, readingIds: readonly number[]) => number;
   private readonly requeueRange: Statement<{ sinkId: number; from: number; to: number }>;
+  private readonly pendingLean: Statement<[number, number, number], LeanRow>;
+  private readonly meterRows: Statement<[], { id: number; name: string; model: string; serial: number | null }>;
+  private readonly jobRows: Statement<[], { id: number; name: string }>;
+  private readonly registerRows: Statement<[], { id: number; name: string | null }>;
+  private meters = new Map<number, { name: string; model: string; serial: number | null }>();
+  private jobs = new Map<number, string>();
+  private registers = new Map<number, string | null>();
+  private readonly countRange: Statement<[number, number, number], { count: number }>;
+  private readonly deliverRange: Statement<[number, number, number]>;
 
   constructor(
     db: Database,
@@ -98,6 +110,24 @@ export class Outbox {
         LIMIT ?`,
     );
     this.deliver = db.prepare('DELETE FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id = ?');
+    // The delivery loop's query: only what a point needs, as arrays rather than objects, with
+    // meter, job and register names from small caches: a third of the cost of pendingDeliveries.
+    this.pendingLean = db
+      .prepare<[number, number, number], LeanRow>(
+        `SELECT o.reading_id, r.run_id, ru.read_at, ru.meter_id, ru.job_id, r.register_id, r.value, r.unit_code, r.text
+           FROM outbox o
+           JOIN readings r ON r.id = o.reading_id
+           JOIN runs ru ON ru.id = r.run_id
+          WHERE o.sink_id = ? AND o.rejected = 0 AND o.reading_id > ?
+          ORDER BY o.reading_id
+          LIMIT ?`,
+      )
+      .raw(true);
+    this.meterRows = db.prepare('SELECT id, name, model, serial FROM meters');
+    this.jobRows = db.prepare('SELECT id, name FROM jobs');
+    this.registerRows = db.prepare('SELECT id, name FROM registers');
+    this.countRange = db.prepare('SELECT count(*) AS count FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id BETWEEN ? AND ?');
+    this.deliverRange = db.prepare('DELETE FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id BETWEEN ? AND ?');
     this.reject = db.prepare(
       `UPDATE outbox SET rejected = 1, rejected_at = ?, reason = ?
         WHERE sink_id = ? AND rejected = 0 AND reading_id = ?`,
@@ -124,6 +154,13 @@ export class Outbox {
          JOIN runs ru ON ru.id = r.run_id`,
     );
     this.deliverAll = db.transaction((sinkId: number, readingIds: readonly number[]) => {
+      // A batch is a contiguous run of the sink's pending rows: when the range holds exactly
+      // these rows, one range delete does what one delete per reading would.
+      const first = Math.min(...readingIds);
+      const last = Math.max(...readingIds);
+      if (new Set(readingIds).size === readingIds.length && this.countRange.get(sinkId, first, last)?.count === readingIds.length) {
+        return this.deliverRange.run(sinkId, first, last).changes;
+      }
       let deleted = 0;
       for (const readingId of readingIds) deleted += this.deliver.run(sinkId, readingId).changes;
       return deleted;
@@ -148,6 +185,41 @@ export class Outbox {
       readAt: new Date(row.readAt),
       reading: readingFromColumns(row),
     }));
+  }
+
+  /** The oldest pending readings of a sink with just what a point needs; see pendingDeliveries. */
+  pendingReadings(sink: string, options: PendingOptions): PendingReading[] {
+    const after = options.afterReadingId ?? 0;
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PENDING_LIMIT || !Number.isInteger(after)) {
+      throw new StoreError('invalid-input', `pendingReadings(${sink}): limit 1 to ${MAX_PENDING_LIMIT} and a reading id to start after, not ${options.limit} and ${after}.`, { path: this.path });
+    }
+    const rows = this.pendingLean.all(this.idOf(sink), after, options.limit);
+    // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
+    if (rows.length > 0) this.refreshNames();
+    return rows.map(([readingId, runId, readAt, meterId, jobId, registerId, value, unitCode, text]) => {
+      const meter = this.meters.get(meterId);
+      const job = this.jobs.get(jobId);
+      return {
+        readingId,
+        runId,
+        readAt,
+        meter: meter?.name ?? '',
+        model: meter?.model ?? '',
+        serial: meter?.serial ?? null,
+        job: job ?? '',
+        registerId,
+        name: this.registers.get(registerId) ?? null,
+        value,
+        unitCode,
+        text,
+      };
+    });
+  }
+
+  private refreshNames(): void {
+    this.meters = new Map(this.meterRows.all().map((m) => [m.id, { name: m.name, model: m.model, serial: m.serial }]));
+    this.jobs = new Map(this.jobRows.all().map((j) => [j.id, j.name]));
+    this.registers = new Map(this.registerRows.all().map((r) => [r.id, r.name]));
   }
 
   /** Deletes the sink's pending rows of these readings; returns how many there were. Rejected rows stay rejected. */

@@ -18,6 +18,7 @@ import type {
   JobRunInput,
   PendingDelivery,
   PendingOptions,
+  PendingReading,
   PruneOptions,
   PruneResult,
   RecordedRun,
@@ -148,6 +149,10 @@ export class Store {
   }
 
   /** The sink confirmed these readings: their outbox rows are deleted (in one transaction). Returns how many were pending. */
+  pendingReadings(sink: string, options: PendingOptions): PendingReading[] {
+    return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingReadings(sink, options));
+  }
+
   markDelivered(sink: string, readingIds: readonly number[]): number {
     return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readingIds));
   }

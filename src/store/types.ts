@@ -137,6 +137,22 @@ export interface ExportRow {
   readonly negative: boolean;
 }
 
+/** A pending reading as the delivery loop needs it; readAt in epoch ms. */
+export interface PendingReading {
+  readonly readingId: number;
+  readonly runId: number;
+  readonly readAt: number;
+  readonly meter: string;
+  readonly model: string;
+  readonly serial: number | null;
+  readonly job: string;
+  readonly registerId: number;
+  readonly name: string | null;
+  readonly value: string;
+  readonly unitCode: number;
+  readonly text: string | null;
+}
+
 export interface PendingDelivery {
   /** The cursor for the next page: pass the last one as afterReadingId. */
   readonly readingId: number;
