@@ -73,30 +73,40 @@ export class Delivery {
   async run(signal: AbortSignal): Promise<void> {
     let batch: Batch | null = null;
     while (!signal.aborted) {
-      batch ??= this.nextBatch();
-      if (batch.points.length === 0) {
+      try {
+        batch = await this.step(batch, signal);
+      } catch (error) {
+        // The store refused (a locked or failing disk): wait and start again from the outbox.
         batch = null;
-        await sleep(this.pollMs, signal);
-        continue;
+        if (!signal.aborted) await sleep(this.failed(error), signal);
       }
-      // Settled into a value at once: a write that fails while the next batch is read must
-      // not count as an unhandled rejection.
-      const writing = this.writePoints(batch.points).then(
-        () => null,
-        (error: unknown) => ({ error }),
-      );
-      await new Promise((resolve) => setImmediate(resolve)); // let the request go out first
-      const next = this.nextBatch(batch.lastReadingId);
-      const failure = await writing;
-      if (failure) {
-        batch = null;
-        await sleep(this.failed(failure.error), signal);
-        continue;
-      }
-      if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);
-      this.failures = 0;
-      batch = next;
     }
+  }
+
+  /** Writes one batch (reading the next meanwhile) and returns the batch to write after it. */
+  private async step(current: Batch | null, signal: AbortSignal): Promise<Batch | null> {
+    const batch = current ?? this.nextBatch();
+    if (batch.points.length === 0) {
+      await sleep(this.pollMs, signal);
+      return null;
+    }
+    // Settled into a value at once: a write that fails while the next batch is read must not
+    // count as an unhandled rejection.
+    const writing = this.writePoints(batch.points).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+    await new Promise((resolve) => setImmediate(resolve)); // let the request go out first
+    const next = this.nextBatch(batch.lastReadingId);
+    const failure = await writing;
+    if (failure) {
+      // Stopping: the batch stays in the outbox for the next start, nothing worth a log line.
+      if (!signal.aborted) await sleep(this.failed(failure.error), signal);
+      return null;
+    }
+    if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);
+    this.failures = 0;
+    return next;
   }
 
   /** One batch: the oldest pending readings as points, written and marked. */
