@@ -292,23 +292,9 @@ export async function startInfluxDb1(options: ServerOptions = {}): Promise<Influ
       }
       return sortSamples(samples);
     },
-    stop: () => processHandle.stop(),
-    start: () => processHandle.start(),
-    kill: () => processHandle.kill(),
-    close: async () => {
-      await processHandle.stop();
-      processHandle.retire();
-      removeTempDir(dir);
-    },
-    output: () => processHandle.output(),
+    ...lifecycle(processHandle, dir),
   };
-  try {
-    await processHandle.start();
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
-  return server;
+  return startOrClose(server, processHandle);
 }
 
 async function influxPost(url: string, auth: Credentials | null, statement: string): Promise<void> {
@@ -429,23 +415,9 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
       }
       return sortSamples(samples);
     },
-    stop: () => processHandle.stop(),
-    start: () => processHandle.start(),
-    kill: () => processHandle.kill(),
-    close: async () => {
-      await processHandle.stop();
-      processHandle.retire();
-      removeTempDir(dir);
-    },
-    output: () => processHandle.output(),
+    ...lifecycle(processHandle, dir),
   };
-  try {
-    await processHandle.start();
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
-  return server;
+  return startOrClose(server, processHandle);
 }
 
 const exportedLine = z.object({
@@ -681,4 +653,30 @@ class ServerProcess {
   retire(): void {
     this.retired = true;
   }
+}
+
+/** stop, start, kill, close and output of a server, over its process. */
+function lifecycle(handle: ServerProcess, dir: string): Pick<ServerBase, 'stop' | 'start' | 'kill' | 'close' | 'output'> {
+  return {
+    stop: () => handle.stop(),
+    start: () => handle.start(),
+    kill: () => handle.kill(),
+    close: async () => {
+      await handle.stop();
+      handle.retire();
+      removeTempDir(dir);
+    },
+    output: () => handle.output(),
+  };
+}
+
+/** Starts the server's process; on failure the server is closed (its temp dir removed) and the error passed on. */
+async function startOrClose<T extends ServerBase>(server: T, handle: ServerProcess): Promise<T> {
+  try {
+    await handle.start();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
 }
