@@ -156,9 +156,9 @@ export class Outbox {
     this.deliverAll = db.transaction((sinkId: number, readingIds: readonly number[]) => {
       // A batch is a contiguous run of the sink's pending rows: when the range holds exactly
       // these rows, one range delete does what one delete per reading would.
-      const first = Math.min(...readingIds);
-      const last = Math.max(...readingIds);
-      if (new Set(readingIds).size === readingIds.length && this.countRange.get(sinkId, first, last)?.count === readingIds.length) {
+      const first = readingIds[0] ?? 0;
+      const last = readingIds[readingIds.length - 1] ?? 0;
+      if (strictlyAscending(readingIds) && this.countRange.get(sinkId, first, last)?.count === readingIds.length) {
         return this.deliverRange.run(sinkId, first, last).changes;
       }
       let deleted = 0;
@@ -266,4 +266,10 @@ export class Outbox {
     }
     return row.id;
   }
+}
+
+/** Distinct and in order: then the ids between the first and the last are exactly a range's rows. */
+function strictlyAscending(ids: readonly number[]): boolean {
+  for (let i = 1; i < ids.length; i++) if ((ids[i] as number) <= (ids[i - 1] as number)) return false;
+  return true;
 }
