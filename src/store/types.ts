@@ -53,15 +53,8 @@ export interface PruneResult {
   readonly keptUndelivered: number;
 }
 
-/** The newest value of one register of one meter. */
-export interface LatestValue {
-  readonly registerId: number;
-  readonly name: string | null;
-  readonly value: string;
-  readonly unit: string;
-  readonly unitCode: number;
-  /** Date and time registers only (see RegisterReading.text). */
-  readonly text?: string | null;
+/** The newest value of one register of one meter, as read, with when and by which job. */
+export interface LatestValue extends Pick<RegisterReading, 'registerId' | 'name' | 'value' | 'unit' | 'unitCode' | 'text'> {
   readonly readAt: Date;
   readonly job: string;
 }
