@@ -1,13 +1,12 @@
 // Two processes: `simulate` serves a meter over TCP or on a pseudo-terminal (through socat),
 // and `read` talks to it through the real TCP and serialport links.
 
-import { describe, it, before, after } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asReading, assertExit, killAll, onPath, parseJsonLines, run, startSimulator } from './helpers.js';
+import { asReading, assertExit, killAll, onPath, parseJsonLines, run, startSimulator, tempDir } from './helpers.js';
 
 const TCP_READY = /listening on tcp:\/\/127\.0\.0\.1:(\d+)$/m;
 const PTY_READY = /on pseudo-terminal (\S+)$/m;
@@ -89,15 +88,11 @@ describe('simulate --listen (TCP)', () => {
 const socatMissing = onPath('socat') ? false : 'socat not installed: simulate --pty needs it';
 
 describe('simulate --pty (serialport through socat)', { skip: socatMissing }, () => {
-  let dir = '';
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kamstrup-cli-'));
-  });
+  const { dir, remove } = tempDir();
 
   after(async () => {
     await killAll();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    remove();
   });
 
   it('serves `read --meter <pty path>` through the real serial stack', async () => {
@@ -137,15 +132,11 @@ describe('simulate --pty (serialport through socat)', { skip: socatMissing }, ()
 });
 
 describe('simulate --pty without socat', () => {
-  let dir = '';
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kamstrup-cli-'));
-  });
+  const { dir, remove } = tempDir();
 
   after(async () => {
     await killAll();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    remove();
   });
 
   it('exits 1 and says how to install it', async () => {
