@@ -82,7 +82,7 @@ async function drainChild(request: { path: string; sink: InfluxDbSinkConfig }): 
   const stop = new AbortController();
   const watcher = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
-    if (store.pendingReadings('influxdb', { limit: 1 }).length === 0) stop.abort();
+    if (store.pendingRuns('influxdb', { limit: 1 }).length === 0) stop.abort();
   }, 20);
   const start = performance.now();
   await delivery.run(stop.signal);

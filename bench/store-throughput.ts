@@ -2,8 +2,8 @@
 // daemon's default schedule (a live job of 9 registers every 5 minutes, a statistics job of 20
 // registers every hour), its answers go through the real codec and catalogue (encode, decode,
 // toReading), and each run is written as the daemon writes it: one recordJobRun, one
-// transaction, one outbox row per reading for the one enabled sink. Then the sink drains the
-// outbox, an export reads everything back, and a prune deletes the older half.
+// transaction, its readings queued for the one enabled sink. Then the sink drains its backlog,
+// an export reads everything back, and a prune deletes the older half.
 // Prints figures and their ratio to the issue's targets; asserts nothing.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/store-throughput.js [--readings N]
@@ -92,7 +92,7 @@ for (let minute = 0; written < TOTAL; minute += 5) {
 }
 const lastReadAt = clock;
 store.close();
-const withOutbox = footprint();
+const queued = footprint();
 const writeRate = rate(written, writeMs);
 
 // 2. The sink drains its backlog: pages of 5000, each confirmed in one transaction.
@@ -107,7 +107,7 @@ for (let after = 0; ; ) {
 }
 const drainMs = performance.now() - d0;
 drainStore.close();
-const withoutOutbox = footprint();
+const delivered = footprint();
 
 // 3. Export everything, row by row.
 const exportStore = Store.open(path, { sinks: [SINK] });
@@ -134,12 +134,11 @@ console.log('');
 console.log(`write    ${fmt(written)} readings in ${fmt(runs)} runs (${fmt(spanDays, 0)} days of schedule): ${fmt(writeMs / 1000, 2)} s in recordJobRun ` +
   `(+ ${fmt(generateMs / 1000, 2)} s simulating and decoding)`);
 console.log(`         ${fmt(writeRate)} readings/s, ${fmt(rate(runs, writeMs))} runs/s; target ≥ ${fmt(TARGET_READINGS_PER_S)}: ratio ${(writeRate / TARGET_READINGS_PER_S).toFixed(2)}`);
-console.log(`size     with one pending outbox row per reading: ${fmt(perReading(withOutbox.fileBytes), 1)} bytes/reading ` +
-  `(file ${mb(withOutbox.fileBytes)} after checkpoint); target ≤ ${TARGET_BYTES_PER_READING}: ratio ${(perReading(withOutbox.fileBytes) / TARGET_BYTES_PER_READING).toFixed(2)}`);
-console.log(`         after the sink took everything: ${fmt(perReading(withoutOutbox.usedBytes), 1)} bytes/reading in use ` +
-  `(file unchanged at ${mb(withoutOutbox.fileBytes)}; ${mb(withoutOutbox.freeBytes)} of outbox pages free for the next readings)`);
-const objects = [...withOutbox.byObject].filter(([, bytes]) => bytes / written >= 0.05);
-console.log(`         by table and index, with the outbox: ${objects.map(([name, bytes]) => `${name} ${fmt(bytes / written, 1)}`).join(', ')}`);
+console.log(`size     with every reading queued for the sink: ${fmt(perReading(queued.fileBytes), 1)} bytes/reading ` +
+  `(file ${mb(queued.fileBytes)} after checkpoint); target ≤ ${TARGET_BYTES_PER_READING}: ratio ${(perReading(queued.fileBytes) / TARGET_BYTES_PER_READING).toFixed(2)}`);
+console.log(`         after the sink took everything: ${fmt(perReading(delivered.usedBytes), 1)} bytes/reading in use (file ${mb(delivered.fileBytes)})`);
+const objects = [...queued.byObject].filter(([, bytes]) => bytes / written >= 0.05);
+console.log(`         by table and index: ${objects.map(([name, bytes]) => `${name} ${fmt(bytes / written, 1)}`).join(', ')}`);
 console.log(`drain    ${fmt(drained)} deliveries (pendingDeliveries pages of 5000 + markDelivered) in ${fmt(drainMs / 1000, 2)} s: ${fmt(rate(drained, drainMs))} readings/s`);
 console.log(`export   ${fmt(exported)} rows in ${fmt(exportMs / 1000, 2)} s: ${fmt(rate(exported, exportMs))} rows/s; ` +
   `resident memory ${mb(rssBefore)} before, ${mb(rssPeak)} at most while exporting`);

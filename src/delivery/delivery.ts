@@ -7,11 +7,11 @@
 // the two meet only in SQLite.
 
 import type { Logger } from '../log/logger.js';
-import type { PendingReading } from '../store/index.js';
-import { SinkError, type Sink, type SinkPoint, type SinkRun } from './sink.js';
+import type { PendingRun } from '../store/index.js';
+import { SinkError, type Sink, type SinkPoint } from './sink.js';
 
 export interface DeliveryStore {
-  pendingReadings(sink: string, options: { afterReadingId?: number; limit: number }): PendingReading[];
+  pendingRuns(sink: string, options: { afterReadingId?: number; limit: number }): PendingRun[];
   markDelivered(sink: string, readingIds: readonly number[]): number;
   markRejected(sink: string, readingId: number, reason: string): void;
 }
@@ -119,30 +119,28 @@ export class Delivery {
   /** Up to batchSize points from the pending readings after `after`, whole runs where they fit. */
   private nextBatch(after?: number): Batch {
     const points: SinkPoint[] = [];
-    let run = null as (SinkRun & { runId: number; readings: SinkRun['readings'][number][] }) | null;
+    // The newest run read: the next page may go on with it, so it becomes points last.
+    let open = null as PendingRun | null;
     let cursor = after;
-    let lastReadingId: number | undefined;
-    const flush = (): void => {
-      if (run) points.push(...this.sink.toPoints(run));
-      run = null;
-    };
-    while (points.length < this.sink.batchSize) {
-      const page = this.store.pendingReadings(this.sink.name, { ...(cursor !== undefined && { afterReadingId: cursor }), limit: PAGE_READINGS });
-      for (const pending of page) {
-        // A run's readings were written together, so they come one after another.
-        if (run?.runId !== pending.runId) {
-          flush();
-          if (points.length >= this.sink.batchSize) return { points, lastReadingId };
-          run = { runId: pending.runId, meter: pending.meter, model: pending.model, serial: pending.serial, job: pending.job, readAt: new Date(pending.readAt), readings: [] };
+    for (;;) {
+      const page = this.store.pendingRuns(this.sink.name, { ...(cursor !== undefined && { afterReadingId: cursor }), limit: PAGE_READINGS });
+      for (const run of page) {
+        if (open?.runId === run.runId) {
+          open = { ...open, readings: open.readings.concat(run.readings) };
+          continue;
         }
-        run.readings.push({ readingId: pending.readingId, registerId: pending.registerId, name: pending.name, value: pending.value, unitCode: pending.unitCode, text: pending.text });
-        lastReadingId = pending.readingId;
+        if (open) {
+          points.push(...this.sink.toPoints(open));
+          if (points.length >= this.sink.batchSize) return { points, lastReadingId: lastReadingOf(open) };
+        }
+        open = run;
       }
-      cursor = lastReadingId;
-      if (page.length < PAGE_READINGS) break;
+      // A short page is the end of the backlog.
+      if (page.reduce((sum, run) => sum + run.readings.length, 0) < PAGE_READINGS || !open) break;
+      cursor = lastReadingOf(open);
     }
-    flush();
-    return { points, lastReadingId };
+    if (open) points.push(...this.sink.toPoints(open));
+    return { points, lastReadingId: open ? lastReadingOf(open) : undefined };
   }
 
   /** Writes the points; a refused batch is split until the refused points are found. */
@@ -194,6 +192,10 @@ export class Delivery {
 export function backoffMs(failures: number, minMs: number, maxMs: number, random: () => number): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.min(Math.max(failures - 1, 0), 30));
   return Math.round(base * (0.5 + random()));
+}
+
+function lastReadingOf(run: PendingRun): number | undefined {
+  return run.readings[run.readings.length - 1]?.readingId;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,14 +1,20 @@
 // The delivery side of the outbox: which sinks exist, what each still owes, and the sinks'
-// answers. A delivered row is deleted; a rejected one stays, marked, and never counts as
-// delivered, so prune keeps its reading until someone decides about it.
+// answers. A sink's backlog is a few ranges of reading ids (migrations/0002_outbox_ranges.sql):
+// queuing a run extends the newest range, delivering a batch cuts it off the front. A rejected
+// reading leaves its range for the rejections table and never counts as delivered, so prune
+// keeps it until someone decides about it.
 
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import { difference, overlap, rangesOf, union, type IdRange } from './ranges.js';
 import { readingColumnsSql, readingFromColumns, type ReadingColumns } from './rows.js';
-import type { PendingDelivery, PendingOptions, PendingReading, SinkStatus } from './types.js';
+import type { PendingDelivery, PendingOptions, PendingRun, PendingRunReading, SinkStatus } from './types.js';
 
-/** reading id, run id, read time, meter id, job id, register id, value, unit code, text. */
-type LeanRow = [number, number, number, number, number, number, string, number, string | null];
+/** reading id, run id, register id, value, unit code, text. */
+type LeanRow = [number, number, number, string, number, string | null];
+/** run id, read time, meter id, job id. */
+type LeanRun = [number, number, number, number];
+type Range = [first: number, last: number];
 
 interface SinkRow {
   readonly id: number;
@@ -68,24 +74,31 @@ export function markEnabledSinks(db: Database, sinkIds: readonly number[]): void
 
 export class Outbox {
   private readonly sinkId: Statement<[string], { id: number }>;
+  private readonly rangesAfter: Statement<[number, number], Range>;
+  private readonly rangesOverlapping: Statement<[number, number, number], Range>;
+  private readonly insertRange: Statement<[number, number, number]>;
+  private readonly deleteRange: Statement<[number, number]>;
+  private readonly deleteRanges: Statement<[number]>;
   private readonly pending: Statement<[number, number, number], PendingRow>;
-  private readonly deliver: Statement<[number, number]>;
-  private readonly reject: Statement<[number, string, number, number]>;
-  private readonly rejectAgain: Statement<[string, number, number, number]>;
-  private readonly sinks: Statement<[], SinkRow>;
-  private readonly count: Statement<[number, number], { count: number }>;
-  private readonly oldestPending: Statement<[number], { readAt: number }>;
-  private readonly deliverAll: (sinkId: number, readingIds: readonly number[]) => number;
-  private readonly requeueRange: Statement<{ sinkId: number; from: number; to: number }>;
   private readonly pendingLean: Statement<[number, number, number], LeanRow>;
+  private readonly runsBetween: Statement<[number, number], LeanRun>;
+  private readonly readingCount: Statement<[number, number], number>;
+  private readonly firstReadAt: Statement<[number, number], number>;
+  private readonly runIntervals: Statement<[number, number], Range>;
+  private readonly rejectedIds: Statement<[number], number>;
+  private readonly rejectionCount: Statement<[number], number>;
+  private readonly insertRejection: Statement<[number, number, number, string]>;
+  private readonly updateRejection: Statement<[string, number, number, number]>;
+  private readonly sinks: Statement<[], SinkRow>;
   private readonly meterRows: Statement<[], { id: number; name: string; model: string; serial: number | null }>;
   private readonly jobRows: Statement<[], { id: number; name: string }>;
   private readonly registerRows: Statement<[], { id: number; name: string | null }>;
   private meters = new Map<number, { name: string; model: string; serial: number | null }>();
   private jobs = new Map<number, string>();
   private registers = new Map<number, string | null>();
-  private readonly countRange: Statement<[number, number, number], { count: number }>;
-  private readonly deliverRange: Statement<[number, number, number]>;
+  private readonly deliverAll: (sinkId: number, delivered: readonly IdRange[]) => number;
+  private readonly rejectOne: (sinkId: number, readingId: number, reason: string) => boolean;
+  private readonly requeueAll: (sinkId: number, from: number, to: number) => number;
 
   constructor(
     db: Database,
@@ -93,90 +106,115 @@ export class Outbox {
     private readonly now: () => Date,
   ) {
     this.sinkId = db.prepare('SELECT id FROM sinks WHERE name = ?');
-    // The outbox key (sink_id, rejected, reading_id) hands out a sink's pending rows in reading
-    // order straight from the B-tree: the cost is the page asked for, not the backlog.
+    this.rangesAfter = db
+      .prepare<[number, number], Range>('SELECT first_reading_id, last_reading_id FROM outbox_ranges WHERE sink_id = ? AND last_reading_id > ? ORDER BY first_reading_id')
+      .raw(true);
+    this.rangesOverlapping = db
+      .prepare<[number, number, number], Range>(
+        'SELECT first_reading_id, last_reading_id FROM outbox_ranges WHERE sink_id = ? AND first_reading_id <= ? AND last_reading_id >= ? ORDER BY first_reading_id',
+      )
+      .raw(true);
+    this.insertRange = db.prepare('INSERT INTO outbox_ranges (sink_id, first_reading_id, last_reading_id) VALUES (?, ?, ?)');
+    this.deleteRange = db.prepare('DELETE FROM outbox_ranges WHERE sink_id = ? AND first_reading_id = ?');
+    this.deleteRanges = db.prepare('DELETE FROM outbox_ranges WHERE sink_id = ?');
+    // Within a range, readings come straight from the readings B-tree by id: the cost is the
+    // page asked for, not the backlog.
     this.pending = db.prepare(
-      `SELECT o.reading_id AS readingId, m.name AS meter, m.model AS model, m.serial AS serial, j.name AS job,
+      `SELECT r.id AS readingId, m.name AS meter, m.model AS model, m.serial AS serial, j.name AS job,
               ru.read_at AS readAt, ${readingColumnsSql}
-         FROM outbox o
-         JOIN readings r ON r.id = o.reading_id
+         FROM readings r
          JOIN runs ru ON ru.id = r.run_id
          JOIN meters m ON m.id = ru.meter_id
          JOIN jobs j ON j.id = ru.job_id
          JOIN registers g ON g.id = r.register_id
          JOIN units u ON u.code = r.unit_code
-        WHERE o.sink_id = ? AND o.rejected = 0 AND o.reading_id > ?
-        ORDER BY o.reading_id
+        WHERE r.id > ? AND r.id <= ?
+        ORDER BY r.id
         LIMIT ?`,
     );
-    this.deliver = db.prepare('DELETE FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id = ?');
-    // The delivery loop's query: only what a point needs, as arrays rather than objects, with
-    // meter, job and register names from small caches: a third of the cost of pendingDeliveries.
+    // The delivery loop's queries: only what a point needs, as arrays rather than objects; the
+    // runs of a page in a second query (they are few), names from small caches.
     this.pendingLean = db
-      .prepare<[number, number, number], LeanRow>(
-        `SELECT o.reading_id, r.run_id, ru.read_at, ru.meter_id, ru.job_id, r.register_id, r.value, r.unit_code, r.text
-           FROM outbox o
-           JOIN readings r ON r.id = o.reading_id
-           JOIN runs ru ON ru.id = r.run_id
-          WHERE o.sink_id = ? AND o.rejected = 0 AND o.reading_id > ?
-          ORDER BY o.reading_id
-          LIMIT ?`,
-      )
+      .prepare<[number, number, number], LeanRow>('SELECT id, run_id, register_id, value, unit_code, text FROM readings WHERE id > ? AND id <= ? ORDER BY id LIMIT ?')
       .raw(true);
+    this.runsBetween = db.prepare<[number, number], LeanRun>('SELECT id, read_at, meter_id, job_id FROM runs WHERE id BETWEEN ? AND ? ORDER BY id').raw(true);
     this.meterRows = db.prepare('SELECT id, name, model, serial FROM meters');
     this.jobRows = db.prepare('SELECT id, name FROM jobs');
     this.registerRows = db.prepare('SELECT id, name FROM registers');
-    this.countRange = db.prepare('SELECT count(*) AS count FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id BETWEEN ? AND ?');
-    this.deliverRange = db.prepare('DELETE FROM outbox WHERE sink_id = ? AND rejected = 0 AND reading_id BETWEEN ? AND ?');
-    this.reject = db.prepare(
-      `UPDATE outbox SET rejected = 1, rejected_at = ?, reason = ?
-        WHERE sink_id = ? AND rejected = 0 AND reading_id = ?`,
-    );
+    this.readingCount = db.prepare<[number, number], number>('SELECT count(*) FROM readings WHERE id BETWEEN ? AND ?').pluck(true);
+    this.firstReadAt = db
+      .prepare<[number, number], number>('SELECT ru.read_at FROM readings r JOIN runs ru ON ru.id = r.run_id WHERE r.id BETWEEN ? AND ? ORDER BY r.id LIMIT 1')
+      .pluck(true);
+    // A run's readings were written together, so their ids are consecutive: one range per run.
+    this.runIntervals = db
+      .prepare<[number, number], Range>(
+        `SELECT min(r.id), max(r.id) FROM runs ru JOIN readings r ON r.run_id = ru.id
+          WHERE ru.read_at >= ? AND ru.read_at < ? GROUP BY ru.id`,
+      )
+      .raw(true);
+    this.rejectedIds = db.prepare<[number], number>('SELECT reading_id FROM rejections WHERE sink_id = ?').pluck(true);
+    this.rejectionCount = db.prepare<[number], number>('SELECT count(*) FROM rejections WHERE sink_id = ?').pluck(true);
+    this.insertRejection = db.prepare('INSERT INTO rejections (sink_id, reading_id, rejected_at, reason) VALUES (?, ?, ?, ?)');
     // Rejected again (a retry after requeueing by hand, or a sink that answers twice): the newest reason wins.
-    this.rejectAgain = db.prepare('UPDATE outbox SET reason = ?, rejected_at = ? WHERE sink_id = ? AND rejected = 1 AND reading_id = ?');
+    this.updateRejection = db.prepare('UPDATE rejections SET reason = ?, rejected_at = ? WHERE sink_id = ? AND reading_id = ?');
     this.sinks = db.prepare('SELECT id, name, enabled FROM sinks ORDER BY name');
-    this.count = db.prepare('SELECT count(*) AS count FROM outbox WHERE sink_id = ? AND rejected = ?');
+
+    this.deliverAll = db.transaction((sinkId: number, delivered: readonly IdRange[]) => {
+      let count = 0;
+      for (const range of delivered) count += this.cut(sinkId, range);
+      return count;
+    }).immediate;
+    this.rejectOne = db.transaction((sinkId: number, readingId: number, reason: string): boolean => {
+      const at = this.now().getTime();
+      if (this.cut(sinkId, [readingId, readingId]) > 0) return this.insertRejection.run(sinkId, readingId, at, reason).changes > 0;
+      return this.updateRejection.run(reason, at, sinkId, readingId).changes > 0;
+    }).immediate;
     // Backfill: every stored reading in the range goes to the sink again, except those already
     // waiting or parked as rejected (a rejected point would only be refused again).
-    this.requeueRange = db.prepare(
-      `INSERT OR IGNORE INTO outbox (sink_id, rejected, reading_id)
-       SELECT @sinkId, 0, r.id FROM runs ru JOIN readings r ON r.run_id = ru.id
-        WHERE ru.read_at >= @from AND ru.read_at < @to
-          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.reading_id = r.id AND o.sink_id = @sinkId)`,
-    );
-    // "Oldest" by reading id, the order readings were written in: one B-tree probe instead of
-    // a join over the whole backlog. Runs are written when read, so this is the oldest read too
-    // (up to the seconds a slow run of another meter may overlap it).
-    this.oldestPending = db.prepare(
-      `SELECT ru.read_at AS readAt
-         FROM (SELECT reading_id FROM outbox WHERE sink_id = ? AND rejected = 0 ORDER BY reading_id LIMIT 1) o
-         JOIN readings r ON r.id = o.reading_id
-         JOIN runs ru ON ru.id = r.run_id`,
-    );
-    this.deliverAll = db.transaction((sinkId: number, readingIds: readonly number[]) => {
-      // A batch is a contiguous run of the sink's pending rows: when the range holds exactly
-      // these rows, one range delete does what one delete per reading would.
-      const first = readingIds[0] ?? 0;
-      const last = readingIds[readingIds.length - 1] ?? 0;
-      if (strictlyAscending(readingIds) && this.countRange.get(sinkId, first, last)?.count === readingIds.length) {
-        return this.deliverRange.run(sinkId, first, last).changes;
-      }
-      let deleted = 0;
-      for (const readingId of readingIds) deleted += this.deliver.run(sinkId, readingId).changes;
-      return deleted;
+    this.requeueAll = db.transaction((sinkId: number, from: number, to: number): number => {
+      const wanted = this.runIntervals.all(from, to);
+      if (wanted.length === 0) return 0;
+      const queued = this.rangesAfter.all(sinkId, 0);
+      const added = difference(wanted, [...queued, ...this.rejectedIds.all(sinkId).map((id): IdRange => [id, id])]);
+      if (added.length === 0) return 0;
+      this.deleteRanges.run(sinkId);
+      for (const [first, last] of union([...queued, ...added])) this.insertRange.run(sinkId, first, last);
+      return added.reduce((sum, [first, last]) => sum + (this.readingCount.get(first, last) ?? 0), 0);
     }).immediate;
   }
 
-  pendingDeliveries(sink: string, options: PendingOptions): PendingDelivery[] {
-    const { limit } = options;
+  /** Takes `range` out of the sink's backlog; returns how many of its readings were in it. */
+  private cut(sinkId: number, range: IdRange): number {
+    const [first, last] = range;
+    const hit = this.rangesOverlapping.all(sinkId, last, first);
+    if (hit.length === 0) return 0;
+    for (const [start] of hit) this.deleteRange.run(sinkId, start);
+    for (const [start, end] of difference(hit, [range])) this.insertRange.run(sinkId, start, end);
+    return hit.reduce((sum, queued) => sum + overlap(queued, range), 0);
+  }
+
+  /** Walks the sink's ranges after `after`, collecting up to `limit` rows of `page`. */
+  private walk<Row>(sinkId: number, after: number, limit: number, page: Statement<[number, number, number], Row>): Row[] {
+    let rows: Row[] = [];
+    for (const [first, last] of this.rangesAfter.all(sinkId, after)) {
+      const found = page.all(Math.max(after, first - 1), last, limit - rows.length);
+      rows = rows.length === 0 ? found : rows.concat(found);
+      if (rows.length >= limit) break;
+    }
+    return rows;
+  }
+
+  private checkPage(call: string, sink: string, options: PendingOptions): number {
     const after = options.afterReadingId ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PENDING_LIMIT) {
-      throw new StoreError('invalid-input', `pendingDeliveries(${sink}): limit must be an integer from 1 to ${MAX_PENDING_LIMIT}, not ${limit}.`, { path: this.path });
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PENDING_LIMIT || !Number.isInteger(after)) {
+      throw new StoreError('invalid-input', `${call}(${sink}): limit 1 to ${MAX_PENDING_LIMIT} and a reading id to start after, not ${options.limit} and ${after}.`, { path: this.path });
     }
-    if (!Number.isInteger(after)) {
-      throw new StoreError('invalid-input', `pendingDeliveries(${sink}): afterReadingId must be a reading id, not ${after}.`, { path: this.path });
-    }
-    return this.pending.all(this.idOf(sink), after, limit).map((row) => ({
+    return after;
+  }
+
+  pendingDeliveries(sink: string, options: PendingOptions): PendingDelivery[] {
+    const after = this.checkPage('pendingDeliveries', sink, options);
+    return this.walk(this.idOf(sink), after, options.limit, this.pending).map((row) => ({
       readingId: row.readingId,
       meter: row.meter,
       model: row.model,
@@ -187,33 +225,46 @@ export class Outbox {
     }));
   }
 
-  /** The oldest pending readings of a sink with just what a point needs; see pendingDeliveries. */
-  pendingReadings(sink: string, options: PendingOptions): PendingReading[] {
-    const after = options.afterReadingId ?? 0;
-    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PENDING_LIMIT || !Number.isInteger(after)) {
-      throw new StoreError('invalid-input', `pendingReadings(${sink}): limit 1 to ${MAX_PENDING_LIMIT} and a reading id to start after, not ${options.limit} and ${after}.`, { path: this.path });
+  /** The oldest pending readings of a sink, grouped by run, with just what a point needs; see pendingDeliveries. */
+  pendingRuns(sink: string, options: PendingOptions): PendingRun[] {
+    const after = this.checkPage('pendingRuns', sink, options);
+    const runs: PendingRun[] = [];
+    let wanted = options.limit;
+    for (const [first, last] of this.rangesAfter.all(this.idOf(sink), after)) {
+      const rows = this.pendingLean.all(Math.max(after, first - 1), last, wanted);
+      if (rows.length === 0) continue;
+      // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
+      if (runs.length === 0) this.refreshNames();
+      this.groupByRun(rows, runs);
+      wanted -= rows.length;
+      if (wanted === 0) break;
     }
-    const rows = this.pendingLean.all(this.idOf(sink), after, options.limit);
-    // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
-    if (rows.length > 0) this.refreshNames();
-    return rows.map(([readingId, runId, readAt, meterId, jobId, registerId, value, unitCode, text]) => {
-      const meter = this.meters.get(meterId);
-      const job = this.jobs.get(jobId);
-      return {
-        readingId,
-        runId,
-        readAt,
-        meter: meter?.name ?? '',
-        model: meter?.model ?? '',
-        serial: meter?.serial ?? null,
-        job: job ?? '',
-        registerId,
-        name: this.registers.get(registerId) ?? null,
-        value,
-        unitCode,
-        text,
-      };
-    });
+    return runs;
+  }
+
+  /**
+   * Appends the rows, grouped by run, to `runs`. The rows are consecutive readings of one range,
+   * so their runs are every run written from the first row's to the last row's: one query.
+   */
+  private groupByRun(rows: readonly LeanRow[], runs: PendingRun[]): void {
+    const runRows = this.runsBetween.all((rows[0] as LeanRow)[1], (rows[rows.length - 1] as LeanRow)[1]);
+    let next = 0;
+    // A run split by a gap in the backlog (a reading parked or delivered out of order) goes on.
+    const previous = runs[runs.length - 1];
+    let runId = previous?.runId ?? 0;
+    let readings = (previous?.readings ?? []) as PendingRunReading[];
+    for (const [readingId, run, registerId, value, unitCode, text] of rows) {
+      // A run's readings were written together, so they come one after another.
+      if (run !== runId) {
+        while (next < runRows.length && (runRows[next] as LeanRun)[0] < run) next++;
+        const [, readAt, meterId, jobId] = runRows[next] ?? [run, 0, 0, 0];
+        const meter = this.meters.get(meterId);
+        runId = run;
+        readings = [];
+        runs.push({ runId, readAt: new Date(readAt), meter: meter?.name ?? '', model: meter?.model ?? '', serial: meter?.serial ?? null, job: this.jobs.get(jobId) ?? '', readings });
+      }
+      readings.push({ readingId, registerId, name: this.registers.get(registerId) ?? null, value, unitCode, text });
+    }
   }
 
   private refreshNames(): void {
@@ -222,23 +273,19 @@ export class Outbox {
     this.registers = new Map(this.registerRows.all().map((r) => [r.id, r.name]));
   }
 
-  /** Deletes the sink's pending rows of these readings; returns how many there were. Rejected rows stay rejected. */
+  /** Takes these readings out of the sink's backlog (in one transaction); returns how many were pending. Rejected ones stay rejected. */
   markDelivered(sink: string, readingIds: readonly number[]): number {
     const sinkId = this.idOf(sink);
-    return readingIds.length === 0 ? 0 : this.deliverAll(sinkId, readingIds);
+    return readingIds.length === 0 ? 0 : this.deliverAll(sinkId, rangesOf(readingIds));
   }
 
   /** Queues the readings read in [from, to) for the sink again; returns how many were queued. */
   requeue(sink: string, from: Date | undefined, to: Date | undefined): number {
-    const range = { sinkId: this.idOf(sink), from: from?.getTime() ?? Number.MIN_SAFE_INTEGER, to: to?.getTime() ?? Number.MAX_SAFE_INTEGER };
-    return this.requeueRange.run(range).changes;
+    return this.requeueAll(this.idOf(sink), from?.getTime() ?? Number.MIN_SAFE_INTEGER, to?.getTime() ?? Number.MAX_SAFE_INTEGER);
   }
 
   markRejected(sink: string, readingId: number, reason: string): void {
-    const sinkId = this.idOf(sink);
-    const at = this.now().getTime();
-    if (this.reject.run(at, reason, sinkId, readingId).changes > 0) return;
-    if (this.rejectAgain.run(reason, at, sinkId, readingId).changes > 0) return;
+    if (this.rejectOne(this.idOf(sink), readingId, reason)) return;
     throw new StoreError(
       'not-pending',
       `reading ${readingId} is not waiting for sink ${sink} in ${this.path} (delivered already, or never queued for it): nothing to reject.`,
@@ -248,13 +295,15 @@ export class Outbox {
 
   status(): SinkStatus[] {
     return this.sinks.all().map((sink) => {
-      const oldest = this.oldestPending.get(sink.id);
+      const ranges = this.rangesAfter.all(sink.id, 0);
+      let oldest: number | undefined;
+      for (const [first, last] of ranges) if ((oldest ??= this.firstReadAt.get(first, last)) !== undefined) break;
       return {
         name: sink.name,
         enabled: sink.enabled === 1,
-        pending: this.count.get(sink.id, 0)?.count ?? 0,
-        oldestPendingReadAt: oldest ? new Date(oldest.readAt) : null,
-        rejected: this.count.get(sink.id, 1)?.count ?? 0,
+        pending: ranges.reduce((sum, [first, last]) => sum + (this.readingCount.get(first, last) ?? 0), 0),
+        oldestPendingReadAt: oldest === undefined ? null : new Date(oldest),
+        rejected: this.rejectionCount.get(sink.id) ?? 0,
       };
     });
   }
@@ -268,8 +317,15 @@ export class Outbox {
   }
 }
 
-/** Distinct and in order: then the ids between the first and the last are exactly a range's rows. */
-function strictlyAscending(ids: readonly number[]): boolean {
-  for (let i = 1; i < ids.length; i++) if ((ids[i] as number) <= (ids[i - 1] as number)) return false;
-  return true;
+/**
+ * Prepared once per writer: queues a run's readings (consecutive ids first…last) for a sink.
+ * Ids are handed out in order and never reused, so when the sink's newest range ends right
+ * before the run, no reading lies between that the sink does not owe: the range grows.
+ */
+export function prepareQueue(db: Database): (sinkId: number, first: number, last: number) => void {
+  const extend = db.prepare<[number, number, number]>('UPDATE outbox_ranges SET last_reading_id = ? WHERE sink_id = ? AND last_reading_id = ?');
+  const insert = db.prepare<[number, number, number]>('INSERT INTO outbox_ranges (sink_id, first_reading_id, last_reading_id) VALUES (?, ?, ?)');
+  return (sinkId, first, last) => {
+    if (extend.run(last, sinkId, first - 1).changes === 0) insert.run(sinkId, first, last);
+  };
 }

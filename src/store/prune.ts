@@ -1,6 +1,6 @@
 // Retention: readings older than the configured age go once every sink has them. A reading a
 // sink still owes (pending) or refused (rejected) is never deleted here; besides this code's
-// check, the outbox's foreign key makes SQLite itself refuse such a delete.
+// check, a trigger and the rejections' foreign key make SQLite itself refuse such a delete.
 
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreError } from './errors.js';
@@ -36,9 +36,12 @@ export class Pruner {
         ORDER BY read_at, id
         LIMIT ?`,
     );
-    // outbox_by_reading (reading_id, sink_id) answers "does any sink still hold it" in one probe.
+    // Sinks hold a handful of ranges; rejections_by_reading answers for parked readings in one probe.
     this.deleteDelivered = db.prepare(
-      'DELETE FROM readings WHERE run_id = ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.reading_id = readings.id)',
+      `DELETE FROM readings
+        WHERE run_id = ?
+          AND NOT EXISTS (SELECT 1 FROM outbox_ranges o WHERE readings.id BETWEEN o.first_reading_id AND o.last_reading_id)
+          AND NOT EXISTS (SELECT 1 FROM rejections j WHERE j.reading_id = readings.id)`,
     );
     this.remaining = db.prepare('SELECT count(*) AS count FROM readings WHERE run_id = ?');
     this.newestRun = db.prepare('SELECT id FROM runs WHERE meter_id = ? AND job_id = ? ORDER BY read_at DESC, id DESC LIMIT 1');

@@ -1,10 +1,10 @@
-// Writing a job run: the run row, its readings and their outbox rows in one transaction, so a
-// crash or a refused row leaves either the whole run or nothing.
+// Writing a job run: the run row, its readings and their place in each enabled sink's backlog in
+// one transaction, so a crash or a refused row leaves either the whole run or nothing.
 
 import type { Database, Statement } from 'better-sqlite3';
 import type { RegisterReading } from '../registers/index.js';
 import { StoreError } from './errors.js';
-import { markEnabledSinks } from './outbox.js';
+import { markEnabledSinks, prepareQueue } from './outbox.js';
 import { mantissaParameter } from './rows.js';
 import type { JobRunInput, RecordedRun } from './types.js';
 
@@ -32,7 +32,7 @@ interface MeterRow {
 export class RunWriter {
   private readonly insertRun: Statement;
   private readonly insertReading: Statement;
-  private readonly insertOutbox: Statement;
+  private readonly queue: (sinkId: number, first: number, last: number) => void;
   private readonly upsertMeter: Statement<[string, string, number | null], MeterRow>;
   private readonly upsertJob: Statement<[string], { id: number }>;
   private readonly upsertRegister: Statement<[number, string | null], { name: string | null }>;
@@ -61,8 +61,7 @@ export class RunWriter {
       `INSERT INTO readings (run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // One statement per sink and run rather than per reading; in key order, so the rows append.
-    this.insertOutbox = db.prepare('INSERT INTO outbox (sink_id, reading_id) SELECT ?, id FROM readings WHERE run_id = ? ORDER BY id');
+    this.queue = prepareQueue(db);
     this.upsertMeter = db.prepare(
       `INSERT INTO meters (name, model, serial) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET model = excluded.model, serial = coalesce(excluded.serial, serial)
@@ -107,9 +106,12 @@ export class RunWriter {
         run.readings.length,
       ).lastInsertRowid,
     );
+    let first = 0;
+    let last = 0;
     for (const reading of run.readings) {
       this.ensureLookups(reading);
-      this.insertReading.run(
+      last = Number(
+        this.insertReading.run(
         runId,
         reading.registerId,
         reading.value,
@@ -119,13 +121,13 @@ export class RunWriter {
         reading.raw.negative ? 1 : 0,
         // Only date and time units may carry text; the table's CHECK refuses it elsewhere.
         reading.text ?? null,
+        ).lastInsertRowid,
       );
+      if (first === 0) first = last;
     }
-    let outboxRows = 0;
-    if (run.readings.length > 0) {
-      for (const sinkId of this.enabledSinkIds) outboxRows += this.insertOutbox.run(sinkId, runId).changes;
-    }
-    return { runId, readings: run.readings.length, outboxRows };
+    // One transaction hands out consecutive ids, so the run's readings are the range first…last.
+    if (run.readings.length > 0) for (const sinkId of this.enabledSinkIds) this.queue(sinkId, first, last);
+    return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length };
   }
 
   private meterId(run: JobRunInput): number {

@@ -1,7 +1,7 @@
 // What `kamstrup-logger status` shows: per meter its newest values, per meter and job the last
-// run, per sink its backlog. Runs are found by probing runs_by_meter_job and the backlog by the
-// outbox key, so the cost follows the number of meters, jobs and undelivered readings, never
-// the years of history in the file.
+// run, per sink its backlog. Runs are found by probing runs_by_meter_job and the backlog is
+// counted over its ranges of reading ids, so the cost follows the number of meters, jobs and
+// undelivered readings, never the years of history in the file.
 
 import type { Database, Statement } from 'better-sqlite3';
 import type { Outbox } from './outbox.js';

@@ -18,7 +18,7 @@ import type {
   JobRunInput,
   PendingDelivery,
   PendingOptions,
-  PendingReading,
+  PendingRun,
   PruneOptions,
   PruneResult,
   RecordedRun,
@@ -105,7 +105,7 @@ export class Store {
   }
 
   /**
-   * Writes a job run, its readings and one outbox row per reading per enabled sink in one
+   * Writes a job run, its readings and their place in each enabled sink's backlog in one
    * transaction: all of it, or (on any error) none of it. A failed run without readings is
    * recorded too: status reports it.
    */
@@ -148,21 +148,22 @@ export class Store {
     return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingDeliveries(sink, options));
   }
 
-  /** The sink confirmed these readings: their outbox rows are deleted (in one transaction). Returns how many were pending. */
-  pendingReadings(sink: string, options: PendingOptions): PendingReading[] {
-    return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingReadings(sink, options));
+  /** The same backlog grouped by run, with just what a sink's points need: the delivery loop's query. */
+  pendingRuns(sink: string, options: PendingOptions): PendingRun[] {
+    return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingRuns(sink, options));
   }
 
+  /** The sink confirmed these readings: they leave its backlog (in one transaction). Returns how many were pending. */
   markDelivered(sink: string, readingIds: readonly number[]): number {
     return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readingIds));
   }
 
-  /** The sink refused this reading for good (not a retryable failure): kept as rejected with the reason. */
   /** Queues the stored readings read in [from, to) for the sink again (backfill). */
   requeue(sink: string, range: { from?: Date; to?: Date } = {}): number {
     return this.guard(`queueing history for ${sink}`, () => this.outbox.requeue(sink, range.from, range.to));
   }
 
+  /** The sink refused this reading for good (not a retryable failure): kept as rejected with the reason. */
   markRejected(sink: string, readingId: number, reason: string): void {
     this.guard(`marking reading ${readingId} rejected by ${sink}`, () => this.outbox.markRejected(sink, readingId, reason));
   }

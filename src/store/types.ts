@@ -33,7 +33,8 @@ export interface JobRunInput {
 export interface RecordedRun {
   readonly runId: number;
   readonly readings: number;
-  readonly outboxRows: number;
+  /** Readings queued for delivery, counted once per enabled sink. */
+  readonly queued: number;
 }
 
 export interface PruneOptions {
@@ -130,15 +131,20 @@ export interface ExportRow {
   readonly negative: boolean;
 }
 
-/** A pending reading as the delivery loop needs it; readAt in epoch ms. */
-export interface PendingReading {
-  readonly readingId: number;
+/** A stored run's readings that a sink still owes, as the delivery loop needs them. */
+export interface PendingRun {
   readonly runId: number;
-  readonly readAt: number;
   readonly meter: string;
   readonly model: string;
   readonly serial: number | null;
   readonly job: string;
+  readonly readAt: Date;
+  /** In reading id order; a page may end inside a run, and the next page goes on with it. */
+  readonly readings: readonly PendingRunReading[];
+}
+
+export interface PendingRunReading {
+  readonly readingId: number;
   readonly registerId: number;
   readonly name: string | null;
   readonly value: string;

@@ -1,11 +1,12 @@
 // The delivery side of the outbox, as the InfluxDB and Domoticz sinks will drive it: pages of
-// the oldest pending readings, confirmations that delete, rejections that stay.
+// the oldest pending readings, confirmations that take them out, rejections that stay, history
+// queued again, and backlogs of several ranges.
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { MAX_PENDING_LIMIT } from '../../src/store/index.js';
-import { assertStoreError, count, DAY_MS, jobRun, liveReadings, rawDatabase, tempStore } from './helpers.js';
+import { assertStoreError, count, DAY_MS, jobRun, liveReadings, rawDatabase, QUEUED, tempStore } from './helpers.js';
 
 const at = (time: string): Date => new Date(`2026-01-12T${time}Z`);
 const rejectedAt = new Date('2026-01-12T12:34:56Z');
@@ -48,12 +49,12 @@ describe('delivery', () => {
     });
   });
 
-  it('markDelivered deletes the rows of that sink only and says how many were pending', () => {
+  it('markDelivered takes readings out of that sink\'s backlog only and says how many were pending', () => {
     const page = t.store.pendingDeliveries('influxdb', { limit: 9 });
     const ids = page.map((d) => d.readingId);
-    assert.equal(count(t.path, 'outbox'), 54);
+    assert.equal(count(t.path, QUEUED), 54);
     assert.equal(t.store.markDelivered('influxdb', ids), 9);
-    assert.equal(count(t.path, 'outbox'), 45);
+    assert.equal(count(t.path, QUEUED), 45);
     assert.equal(t.store.markDelivered('influxdb', ids), 0); // twice: nothing left to delete
     assert.equal(t.store.markDelivered('influxdb', [999_999]), 0);
     assert.equal(t.store.markDelivered('influxdb', []), 0);
@@ -62,7 +63,7 @@ describe('delivery', () => {
     assert.equal(t.store.pendingDeliveries('influxdb', { limit: 1 })[0]?.readAt.getTime(), at('10:05:00').getTime());
   });
 
-  it('markRejected keeps the row as rejected with reason and time; it is neither pending nor deliverable', () => {
+  it('markRejected parks the reading with reason and time; it is neither pending nor deliverable', () => {
     const [refused] = t.store.pendingDeliveries('influxdb', { limit: 1 });
     const id = refused?.readingId ?? 0;
     t.store.markRejected('influxdb', id, 'HTTP 400: field type conflict');
@@ -73,16 +74,55 @@ describe('delivery', () => {
 
     const db = rawDatabase(t.path, { readonly: true });
     try {
-      const row = db.prepare('SELECT state, reason, rejected_at AS at FROM outbox WHERE reading_id = ? AND sink_id = (SELECT id FROM sinks WHERE name = ?)').get(id, 'influxdb');
-      assert.deepEqual(row, { state: 'rejected', reason: 'HTTP 400: field type conflict', at: rejectedAt.getTime() });
+      const row = db.prepare('SELECT reason, rejected_at AS at FROM rejections WHERE reading_id = ? AND sink_id = (SELECT id FROM sinks WHERE name = ?)').get(id, 'influxdb');
+      assert.deepEqual(row, { reason: 'HTTP 400: field type conflict', at: rejectedAt.getTime() });
     } finally {
       db.close();
     }
 
     t.store.markRejected('influxdb', id, 'HTTP 400: still wrong'); // again: the newest reason wins
-    assert.equal(count(t.path, "outbox WHERE reason = 'HTTP 400: still wrong'"), 1);
+    assert.equal(count(t.path, "rejections WHERE reason = 'HTTP 400: still wrong'"), 1);
     t.store.markDelivered('influxdb', [t.store.pendingDeliveries('influxdb', { limit: 1 })[0]?.readingId ?? 0]);
     assertStoreError(() => t.store.markRejected('influxdb', 999_999, 'x'), 'not-pending');
+  });
+
+  it('pages across the gaps of a backlog of several ranges, grouped by run', () => {
+    const ids = t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId);
+    // Out of order and with gaps: the middle run, and one reading of the last, are delivered.
+    const middle = ids.slice(9, 18);
+    assert.equal(t.store.markDelivered('influxdb', [...middle, ids[20] ?? 0].reverse()), 10);
+    const left = [...ids.slice(0, 9), ...ids.slice(18, 20), ...ids.slice(21)];
+    assert.deepEqual(t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId), left);
+    assert.equal(count(t.path, 'outbox_ranges WHERE sink_id = (SELECT id FROM sinks WHERE name = \'influxdb\')'), 3);
+    const pages: number[][] = [];
+    for (let after = 0; ; ) {
+      const page = t.store.pendingRuns('influxdb', { afterReadingId: after, limit: 5 });
+      if (page.length === 0) break;
+      pages.push(page.flatMap((run) => run.readings.map((r) => r.readingId)));
+      after = pages.at(-1)?.at(-1) ?? 0;
+    }
+    assert.deepEqual(pages.flat(), left);
+    assert.deepEqual(pages.map((p) => p.length), [5, 5, 5, 2]);
+    const [first, second] = t.store.pendingRuns('influxdb', { limit: 12 });
+    assert.deepEqual([first?.readAt, first?.readings.length, second?.readAt, second?.readings.length], [at('10:00:00'), 9, at('10:10:00'), 3]);
+    assert.deepEqual([first?.meter, first?.model, first?.serial, first?.job], ['home', 'multical-402', 70000402, 'live']);
+    const status = t.store.status().sinks.find((s) => s.name === 'influxdb');
+    assert.deepEqual([status?.pending, status?.oldestPendingReadAt], [left.length, at('10:00:00')]);
+  });
+
+  it('requeue queues a time range again, except what is still queued or parked, and says how many', () => {
+    const ids = t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId);
+    t.store.markDelivered('influxdb', ids.slice(0, 18));
+    assertStoreError(() => t.store.markRejected('influxdb', ids[3] ?? 0, 'x'), 'not-pending'); // delivered: nothing to reject
+    t.store.markRejected('influxdb', ids[20] ?? 0, 'HTTP 400: field type conflict');
+    // 10:05 only: its nine readings come back; 10:10 is still queued and its rejected one stays out.
+    assert.equal(t.store.requeue('influxdb', { from: at('10:05:00'), to: at('10:10:00') }), 9);
+    assert.equal(t.store.requeue('influxdb', { from: at('10:05:00'), to: at('10:10:00') }), 0, 'twice: nothing new');
+    assert.equal(t.store.requeue('influxdb'), 9, 'everything: the first run too');
+    const pending = t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId);
+    assert.deepEqual(pending, ids.filter((id) => id !== ids[20]));
+    assert.equal(count(t.path, 'outbox_ranges WHERE sink_id = (SELECT id FROM sinks WHERE name = \'influxdb\')'), 2, 'joined around the rejected reading');
+    assert.equal(t.store.status().sinks.find((s) => s.name === 'influxdb')?.rejected, 1);
   });
 
   it('refuses sinks it does not know and page sizes it will not serve', () => {

@@ -97,6 +97,9 @@ export function rawDatabase(path: string, options: Database.Options = {}): Datab
   return new Database(path, options);
 }
 
+/** For count(): one row per reading per sink that still owes it, as the raw file holds them. */
+export const QUEUED = 'readings r JOIN outbox_ranges o ON r.id BETWEEN o.first_reading_id AND o.last_reading_id';
+
 export function count(path: string, table: string): number {
   const db = rawDatabase(path, { readonly: true });
   try {

@@ -111,7 +111,7 @@ describe('Store.open', () => {
     const second = Store.open(path, { sinks: ['domoticz', 'mqtt'] });
     try {
       const recorded = second.recordJobRun(jobRun({ readAt: new Date('2026-01-12T10:05:00Z') }));
-      assert.equal(recorded.outboxRows, 18); // domoticz and mqtt, not the disabled influxdb
+      assert.equal(recorded.queued, 18); // domoticz and mqtt, not the disabled influxdb
       assert.deepEqual(
         second.status().sinks.map((s) => [s.name, s.enabled, s.pending]),
         [
@@ -128,7 +128,7 @@ describe('Store.open', () => {
       } finally {
         reader.close();
       }
-      assert.equal(second.recordJobRun(jobRun({ readAt: new Date('2026-01-12T10:10:00Z') })).outboxRows, 18);
+      assert.equal(second.recordJobRun(jobRun({ readAt: new Date('2026-01-12T10:10:00Z') })).queued, 18);
     } finally {
       second.close();
     }

@@ -36,6 +36,7 @@ describe('prune', () => {
     s.markDelivered('influxdb', rest.map((d) => d.readingId));
     s.markRejected('influxdb', rejected?.readingId ?? 0, 'HTTP 400: field type conflict');
     runs.pending = pending?.readingId ?? 0;
+    runs.rejected = rejected?.readingId ?? 0;
     runs.C = s.recordJobRun(jobRun({ readAt: daysAgo(420), job: 'statistics', readings: statisticsReadings() })).runId;
     runs.F = s.recordJobRun(jobRun({ readAt: daysAgo(600), meter: 'garage', outcome: 'failed', error: 'no answer', readings: [] })).runId;
     runs.D = s.recordJobRun(jobRun({ readAt: daysAgo(10), readings: liveReadings(2) })).runId;
@@ -89,9 +90,10 @@ describe('prune', () => {
     for (let i = 1; i < steps.length; i++) assert.ok((steps[i]?.readings ?? 0) >= (steps[i - 1]?.readings ?? 0));
   });
 
-  it('the database itself refuses to delete a reading a sink still owes', () => {
+  it('the database itself refuses to delete a reading a sink still owes or has parked', () => {
     const db = (t.store as unknown as { db: Database }).db;
-    assert.throws(() => db.prepare('DELETE FROM readings WHERE id = ?').run(runs.pending), /FOREIGN KEY constraint failed/);
+    assert.throws(() => db.prepare('DELETE FROM readings WHERE id = ?').run(runs.pending), /a sink still owes this reading/);
+    assert.throws(() => db.prepare('DELETE FROM readings WHERE id = ?').run(runs.rejected), /FOREIGN KEY constraint failed/);
   });
 
   it('refuses a negative age', () => {

@@ -1,11 +1,11 @@
-// Recording job runs: one transaction for the run, its readings and their outbox rows; exact
+// Recording job runs: one transaction for the run, its readings and their place in the outbox; exact
 // values in, exact values out.
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { decodeNumber, fromHex, type KmpNumber } from '../../src/kmp/index.js';
 import { toReading, type RegisterReading } from '../../src/registers/index.js';
-import { assertStoreError, count, jobRun, liveReadings, rawDatabase, readingOf, statisticsReadings, tempStore } from './helpers.js';
+import { assertStoreError, count, jobRun, liveReadings, rawDatabase, readingOf, statisticsReadings, QUEUED, tempStore } from './helpers.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -89,22 +89,23 @@ describe('recordJobRun', () => {
     }
   });
 
-  it('writes one outbox row per reading per enabled sink', () => {
+  it('queues each reading once per enabled sink', () => {
     const recorded = t.store.recordJobRun(jobRun());
-    assert.deepEqual([recorded.readings, recorded.outboxRows], [9, 9]);
+    assert.deepEqual([recorded.readings, recorded.queued], [9, 9]);
     const stats = t.store.recordJobRun(jobRun({ job: 'statistics', readings: statisticsReadings() }));
-    assert.deepEqual([stats.readings, stats.outboxRows], [20, 20]);
-    assert.equal(count(t.path, 'outbox'), 29);
+    assert.deepEqual([stats.readings, stats.queued], [20, 20]);
+    assert.equal(count(t.path, QUEUED), 29);
+    assert.equal(count(t.path, 'outbox_ranges'), 1, 'the second run extends the range of the first');
     assert.equal(count(t.path, 'readings'), 29);
   });
 
-  it('writes readings × sinks outbox rows with two sinks, none without sinks', async (context) => {
+  it('queues readings × sinks with two sinks, none without sinks', async (context) => {
     for (const [sinks, expected] of [[['influxdb', 'domoticz'], 18], [[], 0]] as const) {
       await context.test(`${sinks.length} sinks`, () => {
         const s = tempStore({ sinks });
         try {
-          assert.equal(s.store.recordJobRun(jobRun()).outboxRows, expected);
-          assert.equal(count(s.path, 'outbox'), expected);
+          assert.equal(s.store.recordJobRun(jobRun()).queued, expected);
+          assert.equal(count(s.path, QUEUED), expected);
           assert.equal(count(s.path, 'readings'), 9);
         } finally {
           s.cleanup();
@@ -113,13 +114,13 @@ describe('recordJobRun', () => {
     }
   });
 
-  it('records a failed run without readings, and no outbox rows for it', () => {
+  it('records a failed run without readings, and queues nothing for it', () => {
     const recorded = t.store.recordJobRun(jobRun({ outcome: 'failed', error: 'the meter did not answer (3 attempts)', readings: [], meterSerial: null }));
-    assert.deepEqual([recorded.readings, recorded.outboxRows], [0, 0]);
+    assert.deepEqual([recorded.readings, recorded.queued], [0, 0]);
     const [job] = t.store.status().jobs;
     assert.equal(job?.lastRun.outcome, 'failed');
     assert.equal(job?.lastRun.error, 'the meter did not answer (3 attempts)');
-    assert.equal(count(t.path, 'outbox'), 0);
+    assert.equal(count(t.path, 'outbox_ranges'), 0);
   });
 
   it('records the registers the meter left out', () => {
@@ -137,15 +138,15 @@ describe('recordJobRun', () => {
   ] as const) {
     it(`rolls the whole run back when one reading is refused: ${what}`, () => {
       t.store.recordJobRun(jobRun({ readAt: new Date('2026-01-01T00:00:00Z') }));
-      const before = ['runs', 'readings', 'outbox', 'meters', 'jobs', 'registers', 'units'].map((table) => count(t.path, table));
+      const before = ['runs', 'readings', 'outbox_ranges', 'meters', 'jobs', 'registers', 'units'].map((table) => count(t.path, table));
       // A new meter, job and register in the same run: their lookup rows must go too.
       const error = assertStoreError(() => t.store.recordJobRun(jobRun({ meter: 'garage', job: 'fast', readings: bad })), 'constraint');
       assert.ok(error.message.includes(t.path), error.message);
       assert.ok(error.cause instanceof Error);
-      assert.deepEqual(['runs', 'readings', 'outbox', 'meters', 'jobs', 'registers', 'units'].map((table) => count(t.path, table)), before);
+      assert.deepEqual(['runs', 'readings', 'outbox_ranges', 'meters', 'jobs', 'registers', 'units'].map((table) => count(t.path, table)), before);
       // Nothing cached from the rolled-back transaction: the same meter and job record fine now.
       const ok = t.store.recordJobRun(jobRun({ meter: 'garage', job: 'fast' }));
-      assert.deepEqual([ok.readings, ok.outboxRows], [9, 9]);
+      assert.deepEqual([ok.readings, ok.queued], [9, 9]);
     });
   }
 
