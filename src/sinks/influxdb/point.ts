@@ -3,8 +3,13 @@
 // ("2026-11-17") so a panel can show when a monthly maximum happened. The read time is the
 // point's timestamp, so a point sent twice overwrites itself. Tag and field names never clash
 // (InfluxDB 3 requires that): no register is called meter, serial or model.
+//
+// The line is written here rather than by the client library's Point class, byte for byte as
+// Point writes it (test/sinks/influxdb-point.test.ts compares the two over the whole catalogue,
+// every escape and the units): Point builds an object per field and sorts and escapes every
+// key on every line, which made it the largest cost of draining a backlog and most of its
+// garbage. Here a field key is escaped once per register name, and a line is one string.
 
-import { Point } from '@influxdata/influxdb-client';
 import { isDateTimeUnit } from '../../kmp/index.js';
 import { registerById } from '../../registers/index.js';
 import { toCanonical } from '../canonical-units.js';
@@ -28,31 +33,75 @@ export interface PointRun {
   readonly readings: readonly PointReading[];
 }
 
+export type LinePrecision = 'ms' | 'ns';
+
 export function fieldName(reading: Pick<PointReading, 'registerId' | 'name'>): string {
   return reading.name ?? `register_${reading.registerId}`;
 }
 
-export function toPoint(run: PointRun): Point {
-  const point = new Point(MEASUREMENT).tag('meter', run.meter).tag('model', run.model).timestamp(run.readAt);
-  if (run.serial !== null) point.tag('serial', String(run.serial));
-  for (const reading of run.readings) {
-    const field = fieldName(reading);
-    if (isDateTimeUnit(reading.unitCode)) {
-      // No date yet (a fresh month) is no field, not an empty or zero one: field types must not change.
-      if (reading.text) point.stringField(field, reading.text);
-      continue;
-    }
-    const { value } = toCanonical(reading.value, reading.unitCode);
-    if (registerById(reading.registerId)?.quantity === 'code') point.intField(field, value);
-    else point.floatField(field, value);
-  }
-  return point;
+/** Line protocol escapes for tag keys, tag values and field keys. */
+const TAG_SPECIALS = /[, =\n\r\t]/g;
+const tagEscapes: Readonly<Record<string, string>> = { ',': '\\,', ' ': '\\ ', '=': '\\=', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeTag(text: string): string {
+  return text.replace(TAG_SPECIALS, (special) => tagEscapes[special] ?? special);
 }
 
-export type LinePrecision = 'ms' | 'ns';
+/** A string field value: quoted, with quote and backslash escaped (and nothing else). */
+function quoted(text: string): string {
+  return `"${text.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** Field keys as they go on the line, escaped once per name: there are at most 65 536. */
+const fieldKeys = new Map<string, string>();
+
+function fieldKey(name: string): string {
+  let key = fieldKeys.get(name);
+  if (key === undefined) fieldKeys.set(name, (key = `${escapeTag(name)}=`));
+  return key;
+}
+
+interface Field {
+  readonly name: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+function byName(a: Field, b: Field): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
 
 /** The run as one line of line protocol with its timestamp in the given precision; null when it has no field. */
 export function toLine(run: PointRun, precision: LinePrecision): string | null {
-  const line = toPoint(run).toLineProtocol(precision === 'ms' ? { convertTime: (time) => String(time instanceof Date ? time.getTime() : time) } : undefined);
-  return line ?? null;
+  const fields: Field[] = [];
+  for (const reading of run.readings) {
+    const name = fieldName(reading);
+    if (isDateTimeUnit(reading.unitCode)) {
+      // No date yet (a fresh month) is no field, not an empty or zero one: field types must not change.
+      if (reading.text) fields.push({ name, key: fieldKey(name), value: quoted(reading.text) });
+      continue;
+    }
+    const { value } = toCanonical(reading.value, reading.unitCode);
+    fields.push({ name, key: fieldKey(name), value: registerById(reading.registerId)?.quantity === 'code' ? `${Math.floor(value)}i` : String(value) });
+  }
+  if (fields.length === 0) return null;
+  // Keys in code-unit order, as Point sorts them; a key given twice keeps its last value.
+  fields.sort(byName);
+  const ms = run.readAt.getTime();
+  // One join makes one flat string: a line built with + would stay a tree of pieces, several
+  // times its size, for as long as its batch waits to be written.
+  const parts = [MEASUREMENT, tag('meter', run.meter), tag('model', run.model), run.serial === null ? '' : tag('serial', String(run.serial)), ' '];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as Field;
+    if (field.name === fields[i + 1]?.name) continue;
+    if (parts.length > 5) parts.push(',');
+    parts.push(field.key, field.value);
+  }
+  parts.push(' ', precision === 'ms' ? String(ms) : `${ms}000000`);
+  return parts.join('');
+}
+
+/** A tag in key order (meter, model, serial); an empty value is left out, as Point does. */
+function tag(key: string, value: string): string {
+  return value === '' ? '' : `,${key}=${escapeTag(value)}`;
 }
