@@ -19,5 +19,7 @@ RUN mkdir /data && chown node:node /data
 USER node
 ENV KAMSTRUP_STORAGE__PATH=/data/kamstrup.sqlite
 VOLUME /data
-ENTRYPOINT ["node", "bin/kamstrup-logger"]
+# A heap ceiling far above what the daemon keeps (~20 MB) makes V8 collect before it has grown
+# to several times that: a large backlog drains in ~135 MB instead of ~190 MB (README, memory).
+ENTRYPOINT ["node", "--max-old-space-size=256", "bin/kamstrup-logger"]
 CMD ["run", "--config", "config/demo.yaml"]

@@ -2,11 +2,14 @@
 // with api v1; VictoriaMetrics with api v2, when installed) and compare with the ceiling
 // measured in the same run: the same line protocol, posted in the same batch sizes by a
 // minimal client. Prints readings per second, the ratio to the ceiling, and the resident
-// memory during the drain. Targets: ≥ 0.7 of the ceiling, RSS ≤ 150 MB.
+// memory during the drain. Targets: ≥ 0.7 of the ceiling, RSS ≤ 150 MB. The drain runs with the
+// Node options the service runs with (Dockerfile, the README's systemd unit, npm start), and
+// once more with Node's defaults, to show what those options are worth.
 //
 //   npm run build && node dist/bench/drain-influx.js [--readings N]
 
 import { spawn } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +26,8 @@ import { startInfluxDb1, startVictoriaMetrics, type InfluxServer } from '../test
 const argument = process.argv.indexOf('--readings');
 const READINGS = argument > 0 ? Number(process.argv[argument + 1]) : 1_000_000;
 const BATCH = 5000;
+/** As in the Dockerfile's ENTRYPOINT and the README's systemd unit. */
+const SERVICE_NODE_OPTIONS = ['--max-old-space-size=256'];
 const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
 const perRun = liveReadings().length;
 const runs = Math.ceil(READINGS / perRun);
@@ -59,19 +64,27 @@ async function measure(label: string, server: InfluxServer, sink: InfluxDbSinkCo
   all.length = 0;
 
   // The drain runs as the daemon runs it (pipelined Delivery.run), in a process of its own so
-  // its resident memory is the drain's alone.
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--drain', JSON.stringify({ path, sink })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // its resident memory is the drain's alone; the second run starts from a copy of the backlog.
+  const defaultsPath = join(dir, `${server.kind}-defaults.sqlite`);
+  copyFileSync(path, defaultsPath);
+  const service = await drain(SERVICE_NODE_OPTIONS, path, sink);
+  const defaults = await drain([], defaultsPath, sink);
+  const rate = service.delivered / service.drainS;
+  const ceiling = (runs * perRun) / ceilingS;
+  console.log(
+    `${label.padEnd(34)} ${service.delivered} readings (${runs} points) in ${service.drainS.toFixed(1)} s: ${Math.round(rate)} readings/s; ` +
+      `ceiling ${Math.round(ceiling)} readings/s (${ceilingS.toFixed(1)} s): ratio ${(rate / ceiling).toFixed(2)} (target ≥ 0.7); ` +
+      `peak RSS during the drain ${mb(service.peak)} MB (target ≤ 150 MB); with Node's default options ` +
+      `${Math.round(defaults.delivered / defaults.drainS)} readings/s, peak RSS ${mb(defaults.peak)} MB`,
+  );
+}
+
+async function drain(nodeOptions: readonly string[], path: string, sink: InfluxDbSinkConfig): Promise<{ delivered: number; drainS: number; peak: number }> {
+  const child = spawn(process.execPath, [...nodeOptions, fileURLToPath(import.meta.url), '--drain', JSON.stringify({ path, sink })], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await once(child, 'exit');
-  const { delivered, drainS, peak } = JSON.parse(output) as { delivered: number; drainS: number; peak: number };
-  const rate = delivered / drainS;
-  const ceiling = (runs * perRun) / ceilingS;
-  console.log(
-    `${label.padEnd(34)} ${delivered} readings (${runs} points) in ${drainS.toFixed(1)} s: ${Math.round(rate)} readings/s; ` +
-      `ceiling ${Math.round(ceiling)} readings/s (${ceilingS.toFixed(1)} s): ratio ${(rate / ceiling).toFixed(2)} (target ≥ 0.7); ` +
-      `peak RSS during the drain ${mb(peak)} MB (target ≤ 150 MB)`,
-  );
+  return JSON.parse(output) as { delivered: number; drainS: number; peak: number };
 }
 
 async function drainChild(request: { path: string; sink: InfluxDbSinkConfig }): Promise<void> {

@@ -39,7 +39,7 @@ describe('Store.open', () => {
     }
   });
 
-  it('runs with foreign keys on, WAL, synchronous NORMAL and a busy timeout', () => {
+  it('runs with foreign keys on, WAL, synchronous NORMAL, a busy timeout and a 4 MB page cache', () => {
     const store = Store.open(join(temp.dir, 'db.sqlite'), { sinks: [] });
     try {
       const db = connectionOf(store);
@@ -47,6 +47,7 @@ describe('Store.open', () => {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
       assert.equal(db.pragma('busy_timeout', { simple: true }), BUSY_TIMEOUT_MS);
+      assert.equal(db.pragma('cache_size', { simple: true }), -4096); // KiB
     } finally {
       store.close();
     }
