@@ -14,7 +14,6 @@ import type { PendingDelivery, PendingOptions, PendingRun, PendingRunReading, Si
 type LeanRow = [number, number, number, string, number, string | null];
 /** run id, read time, meter id, job id. */
 type LeanRun = [number, number, number, number];
-type Range = [first: number, last: number];
 
 interface SinkRow {
   readonly id: number;
@@ -61,7 +60,7 @@ export function registerSinks(db: Database, path: string, names: readonly string
 }
 
 /**
- * Records which sinks get outbox rows for new readings: these, and no others. Called by the
+ * Records which sinks new readings are queued for: these, and no others. Called by the
  * writer inside its first job run's transaction, so `enabled` always describes the process
  * that last wrote readings; a sink dropped from its config shows as disabled with its backlog.
  */
@@ -74,8 +73,8 @@ export function markEnabledSinks(db: Database, sinkIds: readonly number[]): void
 
 export class Outbox {
   private readonly sinkId: Statement<[string], { id: number }>;
-  private readonly rangesAfter: Statement<[number, number], Range>;
-  private readonly rangesOverlapping: Statement<[number, number, number], Range>;
+  private readonly rangesAfter: Statement<[number, number], IdRange>;
+  private readonly rangesOverlapping: Statement<[number, number, number], IdRange>;
   private readonly insertRange: Statement<[number, number, number]>;
   private readonly deleteRange: Statement<[number, number]>;
   private readonly deleteRanges: Statement<[number]>;
@@ -84,7 +83,7 @@ export class Outbox {
   private readonly runsBetween: Statement<[number, number], LeanRun>;
   private readonly readingCount: Statement<[number, number], number>;
   private readonly firstReadAt: Statement<[number, number], number>;
-  private readonly runIntervals: Statement<[number, number], Range>;
+  private readonly runIntervals: Statement<[number, number], IdRange>;
   private readonly rejectedIds: Statement<[number], number>;
   private readonly rejectionCount: Statement<[number], number>;
   private readonly insertRejection: Statement<[number, number, number, string]>;
@@ -107,10 +106,10 @@ export class Outbox {
   ) {
     this.sinkId = db.prepare('SELECT id FROM sinks WHERE name = ?');
     this.rangesAfter = db
-      .prepare<[number, number], Range>('SELECT first_reading_id, last_reading_id FROM outbox_ranges WHERE sink_id = ? AND last_reading_id > ? ORDER BY first_reading_id')
+      .prepare<[number, number], IdRange>('SELECT first_reading_id, last_reading_id FROM outbox_ranges WHERE sink_id = ? AND last_reading_id > ? ORDER BY first_reading_id')
       .raw(true);
     this.rangesOverlapping = db
-      .prepare<[number, number, number], Range>(
+      .prepare<[number, number, number], IdRange>(
         'SELECT first_reading_id, last_reading_id FROM outbox_ranges WHERE sink_id = ? AND first_reading_id <= ? AND last_reading_id >= ? ORDER BY first_reading_id',
       )
       .raw(true);
@@ -147,7 +146,7 @@ export class Outbox {
       .pluck(true);
     // A run's readings were written together, so their ids are consecutive: one range per run.
     this.runIntervals = db
-      .prepare<[number, number], Range>(
+      .prepare<[number, number], IdRange>(
         `SELECT min(r.id), max(r.id) FROM runs ru JOIN readings r ON r.run_id = ru.id
           WHERE ru.read_at >= ? AND ru.read_at < ? GROUP BY ru.id`,
       )
@@ -297,7 +296,10 @@ export class Outbox {
     return this.sinks.all().map((sink) => {
       const ranges = this.rangesAfter.all(sink.id, 0);
       let oldest: number | undefined;
-      for (const [first, last] of ranges) if ((oldest ??= this.firstReadAt.get(first, last)) !== undefined) break;
+      for (const [first, last] of ranges) {
+        oldest = this.firstReadAt.get(first, last);
+        if (oldest !== undefined) break;
+      }
       return {
         name: sink.name,
         enabled: sink.enabled === 1,

@@ -6,7 +6,7 @@ import type { RegisterReading } from '../registers/index.js';
 export type RunOutcome = 'ok' | 'partial' | 'failed';
 
 export interface StoreOptions {
-  /** Sinks enabled in the config: each new reading gets one outbox row per enabled sink. */
+  /** Sinks enabled in the config: each new reading is queued for every one of them. */
   readonly sinks: readonly string[];
   /** Where the NNNN_name.sql files are; the package's migrations/ folder by default. */
   readonly migrationsDir?: URL | string;
