@@ -76,6 +76,7 @@ export class Outbox {
   private readonly rangesAfter: Statement<[number, number], IdRange>;
   private readonly rangesOverlapping: Statement<[number, number, number], IdRange>;
   private readonly insertRange: Statement<[number, number, number]>;
+  private readonly extendRange: Statement<[number, number, number]>;
   private readonly deleteRange: Statement<[number, number]>;
   private readonly deleteRanges: Statement<[number]>;
   private readonly pending: Statement<[number, number, number], PendingRow>;
@@ -114,6 +115,7 @@ export class Outbox {
       )
       .raw(true);
     this.insertRange = db.prepare('INSERT INTO outbox_ranges (sink_id, first_reading_id, last_reading_id) VALUES (?, ?, ?)');
+    this.extendRange = db.prepare('UPDATE outbox_ranges SET last_reading_id = ? WHERE sink_id = ? AND last_reading_id = ?');
     this.deleteRange = db.prepare('DELETE FROM outbox_ranges WHERE sink_id = ? AND first_reading_id = ?');
     this.deleteRanges = db.prepare('DELETE FROM outbox_ranges WHERE sink_id = ?');
     // Within a range, readings come straight from the readings B-tree by id: the cost is the
@@ -182,6 +184,16 @@ export class Outbox {
     }).immediate;
   }
 
+  /**
+   * Queues a run's readings (consecutive ids first…last) for a sink; the writer calls it inside
+   * the run's transaction. Ids are handed out in order and never reused, so when the sink's
+   * newest range ends right before the run, no reading lies between that the sink does not
+   * owe: the range grows.
+   */
+  queue(sinkId: number, first: number, last: number): void {
+    if (this.extendRange.run(last, sinkId, first - 1).changes === 0) this.insertRange.run(sinkId, first, last);
+  }
+
   /** Takes `range` out of the sink's backlog; returns how many of its readings were in it. */
   private cut(sinkId: number, range: IdRange): number {
     const [first, last] = range;
@@ -192,15 +204,16 @@ export class Outbox {
     return hit.reduce((sum, queued) => sum + overlap(queued, range), 0);
   }
 
-  /** Walks the sink's ranges after `after`, collecting up to `limit` rows of `page`. */
-  private walk<Row>(sinkId: number, after: number, limit: number, page: Statement<[number, number, number], Row>): Row[] {
-    let rows: Row[] = [];
+  /** The rows of `page` in the sink's ranges after `after`, one array per range, up to `limit` rows in all. */
+  private *pages<Row>(sinkId: number, after: number, limit: number, page: Statement<[number, number, number], Row>): Generator<Row[]> {
+    let wanted = limit;
     for (const [first, last] of this.rangesAfter.all(sinkId, after)) {
-      const found = page.all(Math.max(after, first - 1), last, limit - rows.length);
-      rows = rows.length === 0 ? found : rows.concat(found);
-      if (rows.length >= limit) break;
+      const rows = page.all(Math.max(after, first - 1), last, wanted);
+      if (rows.length === 0) continue;
+      yield rows;
+      wanted -= rows.length;
+      if (wanted === 0) return;
     }
-    return rows;
   }
 
   private checkPage(call: string, sink: string, options: PendingOptions): number {
@@ -213,7 +226,7 @@ export class Outbox {
 
   pendingDeliveries(sink: string, options: PendingOptions): PendingDelivery[] {
     const after = this.checkPage('pendingDeliveries', sink, options);
-    return this.walk(this.idOf(sink), after, options.limit, this.pending).map((row) => ({
+    return [...this.pages(this.idOf(sink), after, options.limit, this.pending)].flat().map((row) => ({
       readingId: row.readingId,
       meter: row.meter,
       model: row.model,
@@ -228,15 +241,10 @@ export class Outbox {
   pendingRuns(sink: string, options: PendingOptions): PendingRun[] {
     const after = this.checkPage('pendingRuns', sink, options);
     const runs: PendingRun[] = [];
-    let wanted = options.limit;
-    for (const [first, last] of this.rangesAfter.all(this.idOf(sink), after)) {
-      const rows = this.pendingLean.all(Math.max(after, first - 1), last, wanted);
-      if (rows.length === 0) continue;
+    for (const rows of this.pages(this.idOf(sink), after, options.limit, this.pendingLean)) {
       // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
       if (runs.length === 0) this.refreshNames();
       this.groupByRun(rows, runs);
-      wanted -= rows.length;
-      if (wanted === 0) break;
     }
     return runs;
   }
@@ -317,17 +325,4 @@ export class Outbox {
     }
     return row.id;
   }
-}
-
-/**
- * Prepared once per writer: queues a run's readings (consecutive ids first…last) for a sink.
- * Ids are handed out in order and never reused, so when the sink's newest range ends right
- * before the run, no reading lies between that the sink does not owe: the range grows.
- */
-export function prepareQueue(db: Database): (sinkId: number, first: number, last: number) => void {
-  const extend = db.prepare<[number, number, number]>('UPDATE outbox_ranges SET last_reading_id = ? WHERE sink_id = ? AND last_reading_id = ?');
-  const insert = db.prepare<[number, number, number]>('INSERT INTO outbox_ranges (sink_id, first_reading_id, last_reading_id) VALUES (?, ?, ?)');
-  return (sinkId, first, last) => {
-    if (extend.run(last, sinkId, first - 1).changes === 0) insert.run(sinkId, first, last);
-  };
 }

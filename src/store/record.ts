@@ -4,7 +4,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { RegisterReading } from '../registers/index.js';
 import { StoreError } from './errors.js';
-import { markEnabledSinks, prepareQueue } from './outbox.js';
+import { markEnabledSinks, type Outbox } from './outbox.js';
 import { mantissaParameter } from './rows.js';
 import type { JobRunInput, RecordedRun } from './types.js';
 
@@ -32,7 +32,6 @@ interface MeterRow {
 export class RunWriter {
   private readonly insertRun: Statement;
   private readonly insertReading: Statement;
-  private readonly queue: (sinkId: number, first: number, last: number) => void;
   private readonly upsertMeter: Statement<[string, string, number | null], MeterRow>;
   private readonly upsertJob: Statement<[string], { id: number }>;
   private readonly upsertRegister: Statement<[number, string | null], { name: string | null }>;
@@ -52,6 +51,7 @@ export class RunWriter {
     private readonly path: string,
     /** The sinks this process delivers to, from its own config (not the database's flags, which another process may have set). */
     private readonly enabledSinkIds: readonly number[],
+    private readonly outbox: Pick<Outbox, 'queue'>,
   ) {
     this.insertRun = db.prepare(
       `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count)
@@ -61,7 +61,6 @@ export class RunWriter {
       `INSERT INTO readings (run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.queue = prepareQueue(db);
     this.upsertMeter = db.prepare(
       `INSERT INTO meters (name, model, serial) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET model = excluded.model, serial = coalesce(excluded.serial, serial)
@@ -126,7 +125,7 @@ export class RunWriter {
       if (first === 0) first = last;
     }
     // One transaction hands out consecutive ids, so the run's readings are the range first…last.
-    if (run.readings.length > 0) for (const sinkId of this.enabledSinkIds) this.queue(sinkId, first, last);
+    if (run.readings.length > 0) for (const sinkId of this.enabledSinkIds) this.outbox.queue(sinkId, first, last);
     return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length };
   }
 

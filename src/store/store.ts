@@ -97,7 +97,7 @@ export class Store {
       return new Store(
         db,
         path,
-        new RunWriter(db, path, sinkIds),
+        new RunWriter(db, path, sinkIds, outbox),
         outbox,
         new Pruner(db, path),
         new StatusReader(db, outbox),
