@@ -30,7 +30,7 @@ import {
   type KmpRequest,
   type RegisterAnswer,
 } from '../../src/kmp/index.js';
-import { assertKmpError } from '../support/kmp-assertions.js';
+import { assertKmpError } from '../support/assertions.js';
 
 
 const getType: KmpRequest = { command: 'get-type' };

@@ -23,7 +23,7 @@ import {
   unstuff,
   type Direction,
 } from '../../src/kmp/index.js';
-import { assertKmpError } from '../support/kmp-assertions.js';
+import { assertKmpError } from '../support/assertions.js';
 
 
 const RESERVED = [0x80, 0x40, 0x0d, 0x06, 0x1b];

@@ -17,7 +17,7 @@ import {
   unitSymbol,
   type KmpNumber,
 } from '../../src/kmp/index.js';
-import { assertKmpError } from '../support/kmp-assertions.js';
+import { assertKmpError } from '../support/assertions.js';
 
 const num = (negative: boolean, mantissa: bigint, exponent: number): KmpNumber => ({ negative, mantissa, exponent });
 const MAX_U64 = (1n << 64n) - 1n;

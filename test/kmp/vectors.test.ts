@@ -36,7 +36,7 @@ import {
   type KmpRequest,
   type RegisterRecord,
 } from '../../src/kmp/index.js';
-import { assertKmpError } from '../support/kmp-assertions.js';
+import { assertKmpError } from '../support/assertions.js';
 
 // ---------------------------------------------------------------------------------------------
 // The fixture file, read relative to the compiled test (dist/test/kmp/vectors.test.js).

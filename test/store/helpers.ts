@@ -1,7 +1,6 @@
 // Test material for the store: fresh temp folders, readings built through the real codec and
 // catalogue (toReading over KMP records), and job runs as the daemon hands them over.
 
-import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import Database from 'better-sqlite3';
 import { encodeNumber, parseDecimal, type KmpNumber } from '../../src/kmp/index.js';
 import { toReading, type RegisterReading } from '../../src/registers/index.js';
 import { Store, StoreError, type JobRunInput, type StoreErrorCode, type StoreOptions } from '../../src/store/index.js';
+import { assertThrowsCode } from '../support/assertions.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -111,13 +111,5 @@ export function count(path: string, table: string): number {
 
 /** Runs fn and asserts it throws a StoreError with this code; returns the error for more checks. */
 export function assertStoreError(fn: () => unknown, code: StoreErrorCode): StoreError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof StoreError, `expected a StoreError with code '${code}', got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
+  return assertThrowsCode(fn, StoreError, code);
 }
