@@ -139,18 +139,31 @@ export function registerProblem(input: string): string | null {
   }
 }
 
+/** Why a sink URL is not an http(s) URL; null when it is. */
+function httpUrlProblem(url: string): string | null {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  return parsed !== null && (parsed.protocol === 'http:' || parsed.protocol === 'https:') ? null : `"${url}" is not an http:// or https:// URL, e.g. http://localhost:8086`;
+}
+
+/** A string that `problemOf` accepts; otherwise its message is the issue. */
+function checkedString(problemOf: (text: string) => string | null): z.ZodString {
+  return z.string().superRefine((text, ctx) => {
+    const problem = problemOf(text);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
 // --- The schema --------------------------------------------------------------------------------
 
 const meterSchema = z
   .strictObject({
     name: name('meter').meta({ title: 'Meter name', description: 'Tags every reading of this meter downstream (SQLite, InfluxDB, Domoticz). Unique; lower-case letters, digits, _ and -.' }),
-    url: z
-      .string()
-      .superRefine((url, ctx) => {
-        const problem = meterUrlProblem(url);
-        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .meta({ title: 'Meter URL', description: 'Where the meter is: a serial device path (/dev/serial/by-id/…, /dev/ttyUSB0), serial:///dev/ttyUSB0?baud=2400, tcp://HOST:PORT (a raw TCP bridge such as ser2net) or sim://multical-402 (the built-in simulator).' }),
+    url: checkedString(meterUrlProblem).meta({ title: 'Meter URL', description: 'Where the meter is: a serial device path (/dev/serial/by-id/…, /dev/ttyUSB0), serial:///dev/ttyUSB0?baud=2400, tcp://HOST:PORT (a raw TCP bridge such as ser2net) or sim://multical-402 (the built-in simulator).' }),
     model: z.enum(meterModels).default(DEFAULT_MODEL).meta({ title: 'Meter model', description: `Which catalogue registers the meter has; picks the default jobs' registers. Default ${DEFAULT_MODEL}.` }),
     timeout_ms: wholeNumber('timeout_ms', limits.timeoutMs.min, limits.timeoutMs.max)
       .optional()
@@ -164,10 +177,7 @@ const meterSchema = z
 const registerSchema = z
   .union(
     [
-      z.string().superRefine((input, ctx) => {
-        const problem = registerProblem(input);
-        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+      checkedString(registerProblem),
       wholeNumber('a register id', limits.registerId.min, limits.registerId.max),
     ],
     { error: (issue) => `expected a register name or id (heat_energy, E1, 60, 0x3C), not ${show(issue.input)}` },
@@ -181,13 +191,7 @@ const registerSchema = z
 const jobSchema = z
   .strictObject({
     name: name('job').meta({ title: 'Job name', description: 'Recorded with every reading the job takes. Unique; lower-case letters, digits, _ and -.' }),
-    cron: z
-      .string()
-      .superRefine((expression, ctx) => {
-        const problem = cronProblem(expression);
-        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .meta({ title: 'Schedule', description: 'A cron expression in local time: 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "*/5 * * * *" or "*/10 * * * * *".' }),
+    cron: checkedString(cronProblem).meta({ title: 'Schedule', description: 'A cron expression in local time: 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "*/5 * * * *" or "*/10 * * * * *".' }),
     registers: z
       .array(registerSchema)
       .min(1, { error: 'a job reads at least one register' })
@@ -206,20 +210,7 @@ export const DEFAULT_INFLUX_TIMEOUT_MS = 10_000;
 
 const influxdbSchema = z
   .strictObject({
-    url: z
-      .string()
-      .superRefine((url, ctx) => {
-        let parsed: URL | null = null;
-        try {
-          parsed = new URL(url);
-        } catch {
-          // reported below
-        }
-        if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-          ctx.addIssue({ code: 'custom', message: `"${url}" is not an http:// or https:// URL, e.g. http://localhost:8086` });
-        }
-      })
-      .meta({ title: 'InfluxDB URL', description: 'The server, e.g. http://localhost:8086 (InfluxDB 1.x, 2.x), http://localhost:8181 (InfluxDB 3), http://localhost:8428 (VictoriaMetrics).' }),
+    url: checkedString(httpUrlProblem).meta({ title: 'InfluxDB URL', description: 'The server, e.g. http://localhost:8086 (InfluxDB 1.x, 2.x), http://localhost:8181 (InfluxDB 3), http://localhost:8428 (VictoriaMetrics).' }),
     api: z.enum(influxApis).default('v2').meta({
       title: 'Write API',
       description: 'v2: token, org and bucket through /api/v2/write (InfluxDB 2.x, 3.x, 1.8+, VictoriaMetrics). v1: database, retention_policy, username and password through /write (InfluxDB 1.x, including the 1.6 of Debian and Raspberry Pi OS). Default v2.',
