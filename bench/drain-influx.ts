@@ -18,7 +18,7 @@ import type { InfluxDbSinkConfig } from '../src/config/index.js';
 import { Delivery } from '../src/delivery/delivery.js';
 import { createLogger } from '../src/log/logger.js';
 import { createInfluxSink } from '../src/sinks/influxdb/sink.js';
-import { toLine } from '../src/sinks/influxdb/point.js';
+import { influxLines } from '../src/sinks/influxdb/point.js';
 import { Store } from '../src/store/index.js';
 import { jobRun, liveReadings, tempDir } from '../test/store/helpers.js';
 import { startInfluxDb1, startVictoriaMetrics, type InfluxServer } from '../test/support/servers.js';
@@ -33,8 +33,9 @@ const perRun = liveReadings().length;
 const runs = Math.ceil(READINGS / perRun);
 const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
 
+/** The backlog an outage leaves: runs recorded as the daemon records them, each with its line. */
 function fill(path: string): void {
-  const store = Store.open(path, { sinks: ['influxdb'] });
+  const store = Store.open(path, { sinks: ['influxdb'], renderers: { influxdb: influxLines } });
   for (let i = 0; i < runs; i++) store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2025, 0, 1) + i * 300_000), readings: liveReadings(i) }));
   store.close();
 }
@@ -44,7 +45,7 @@ function lines(): string[] {
   const out: string[] = [];
   for (let i = 0; i < runs; i++) {
     const run = jobRun({ readAt: new Date(Date.UTC(2025, 0, 1) + i * 300_000), readings: liveReadings(i) });
-    const line = toLine({ meter: run.meter, model: run.model, serial: run.meterSerial, readAt: run.readAt, readings: run.readings.map((r) => ({ registerId: r.registerId, name: r.name, value: r.value, unitCode: r.unitCode, text: r.text ?? null })) }, 'ms');
+    const line = influxLines.render({ ...run, serial: run.meterSerial });
     if (line) out.push(line);
   }
   return out;
@@ -88,9 +89,10 @@ async function drain(nodeOptions: readonly string[], path: string, sink: InfluxD
 }
 
 async function drainChild(request: { path: string; sink: InfluxDbSinkConfig }): Promise<void> {
-  const store = Store.open(request.path, { sinks: ['influxdb'] });
+  const sink = createInfluxSink(request.sink);
+  const store = Store.open(request.path, { sinks: ['influxdb'], renderers: { influxdb: sink } });
   const total = store.status().sinks.find((s) => s.name === 'influxdb')?.pending ?? 0;
-  const delivery = new Delivery({ sink: createInfluxSink(request.sink), store, logger: silent });
+  const delivery = new Delivery({ sink, store, logger: silent });
   let peak = process.memoryUsage().rss;
   const stop = new AbortController();
   const watcher = setInterval(() => {

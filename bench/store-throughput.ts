@@ -2,7 +2,8 @@
 // daemon's default schedule (a live job of 9 registers every 5 minutes, a statistics job of 20
 // registers every hour), its answers go through the real codec and catalogue (encode, decode,
 // toReading), and each run is written as the daemon writes it: one recordJobRun, one
-// transaction, its readings queued for the one enabled sink. Then the sink drains its backlog,
+// transaction, its readings queued for the one enabled sink (InfluxDB) with the run's line
+// protocol stored beside them. Then the sink drains its backlog,
 // an export reads everything back, and a prune deletes the older half.
 // Prints figures and their ratio to the issue's targets; asserts nothing.
 //
@@ -15,13 +16,15 @@ import Database from 'better-sqlite3';
 import { decodeGetRegisterResponse, encodeGetRegisterResponse } from '../src/kmp/index.js';
 import { toReading, type RegisterReading } from '../src/registers/index.js';
 import { SimulatedMultical402 } from '../src/simulator/multical-402.js';
-import { Store, type JobRunInput } from '../src/store/index.js';
+import { influxLines } from '../src/sinks/influxdb/point.js';
+import { rangesOf, Store, type IdRange, type JobRunInput, type StoreOptions } from '../src/store/index.js';
 
 const argument = process.argv.indexOf('--readings');
 const TOTAL = argument > 0 ? Number(process.argv[argument + 1]) : 1_000_000;
 const TARGET_READINGS_PER_S = 50_000;
 const TARGET_BYTES_PER_READING = 100;
 const SINK = 'influxdb';
+const AS_THE_DAEMON: StoreOptions = { sinks: [SINK], renderers: { [SINK]: influxLines } };
 const LIVE = [60, 68, 74, 80, 86, 87, 89, 99, 1004];
 const STATISTICS = [138, 139, 140, 141, 142, 143, 144, 145, 149, 150, 123, 124, 125, 126, 127, 128, 129, 130, 146, 147];
 const MINUTE_MS = 60_000;
@@ -67,7 +70,7 @@ console.log(`store throughput: ${fmt(TOTAL)} readings of a simulated MULTICAL 40
 console.log(`schedule: live (${LIVE.length} registers) every 5 min, statistics (${STATISTICS.length}) hourly; one enabled sink; one transaction per run`);
 
 // 1. Writing, as the daemon does.
-const store = Store.open(path, { sinks: [SINK] });
+const store = Store.open(path, AS_THE_DAEMON);
 let written = 0;
 let runs = 0;
 let writeMs = 0;
@@ -95,15 +98,16 @@ store.close();
 const queued = footprint();
 const writeRate = rate(written, writeMs);
 
-// 2. The sink drains its backlog: pages of 5000, each confirmed in one transaction.
-const drainStore = Store.open(path, { sinks: [SINK] });
+// 2. The sink drains its backlog as the delivery loop reads it: pages of 5000, each confirmed in one transaction.
+const drainStore = Store.open(path, AS_THE_DAEMON);
 let drained = 0;
 const d0 = performance.now();
 for (let after = 0; ; ) {
-  const page = drainStore.pendingDeliveries(SINK, { afterReadingId: after, limit: 5000 });
+  const page = drainStore.pendingRuns(SINK, { afterReadingId: after, limit: 5000 });
   if (page.length === 0) break;
-  drained += drainStore.markDelivered(SINK, page.map((p) => p.readingId));
-  after = page[page.length - 1]?.readingId ?? after;
+  const readings = page.flatMap((item): IdRange[] => ('payload' in item ? [[item.firstReadingId, item.lastReadingId]] : rangesOf(item.readings.map((r) => r.readingId))));
+  drained += drainStore.markDelivered(SINK, readings);
+  after = readings[readings.length - 1]?.[1] ?? after;
 }
 const drainMs = performance.now() - d0;
 drainStore.close();
@@ -139,7 +143,7 @@ console.log(`size     with every reading queued for the sink: ${fmt(perReading(q
 console.log(`         after the sink took everything: ${fmt(perReading(delivered.usedBytes), 1)} bytes/reading in use (file ${mb(delivered.fileBytes)})`);
 const objects = [...queued.byObject].filter(([, bytes]) => bytes / written >= 0.05);
 console.log(`         by table and index: ${objects.map(([name, bytes]) => `${name} ${fmt(bytes / written, 1)}`).join(', ')}`);
-console.log(`drain    ${fmt(drained)} deliveries (pendingDeliveries pages of 5000 + markDelivered) in ${fmt(drainMs / 1000, 2)} s: ${fmt(rate(drained, drainMs))} readings/s`);
+console.log(`drain    ${fmt(drained)} deliveries (pendingRuns pages of 5000 + markDelivered) in ${fmt(drainMs / 1000, 2)} s: ${fmt(rate(drained, drainMs))} readings/s`);
 console.log(`export   ${fmt(exported)} rows in ${fmt(exportMs / 1000, 2)} s: ${fmt(rate(exported, exportMs))} rows/s; ` +
   `resident memory ${mb(rssBefore)} before, ${mb(rssPeak)} at most while exporting`);
 console.log(`prune    ${fmt(pruned.readings)} readings and ${fmt(pruned.runs)} runs older than ${fmt(spanDays / 2, 0)} days in ${fmt(pruneMs / 1000, 2)} s ` +

@@ -24,7 +24,8 @@ export interface DaemonOptions {
 
 export async function runDaemon({ config, logger, signal }: DaemonOptions): Promise<void> {
   const sinks = createSinks(config.sinks);
-  const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name) });
+  // Each sink renders a run as it is recorded, so a backlog is stored ready to send.
+  const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name), renderers: Object.fromEntries(sinks.map((sink) => [sink.name, sink])) });
   const sessions = new Map(
     config.meters.map((meter) => [
       meter.name,

@@ -7,12 +7,12 @@
 // the two meet only in SQLite.
 
 import type { Logger } from '../log/logger.js';
-import type { PendingRun } from '../store/index.js';
+import { rangesOf, type IdRange, type PendingItem, type PendingRun } from '../store/index.js';
 import { SinkError, type Sink, type SinkPoint } from './sink.js';
 
 export interface DeliveryStore {
-  pendingRuns(sink: string, options: { afterReadingId?: number; limit: number }): PendingRun[];
-  markDelivered(sink: string, readingIds: readonly number[]): number;
+  pendingRuns(sink: string, options: { afterReadingId?: number; limit: number }): PendingItem[];
+  markDelivered(sink: string, readings: readonly IdRange[]): number;
   markRejected(sink: string, readingId: number, reason: string): void;
 }
 
@@ -54,6 +54,8 @@ export class Delivery {
   private readonly pauseMs: number;
   private readonly random: () => number;
   private failures = 0;
+  /** Readings the server confirmed, marked delivered while it works on the next batch. */
+  private confirmed: IdRange[] = [];
 
   constructor(options: DeliveryOptions) {
     this.sink = options.sink;
@@ -68,7 +70,8 @@ export class Delivery {
 
   /**
    * Delivers until aborted; a write in flight is finished first. While the server works on one
-   * batch, the next is read from the store, so the two take turns rather than wait for each other.
+   * batch, the batch before it is marked delivered and the next is read from the store, so the
+   * server never waits for the store.
    */
   async run(signal: AbortSignal): Promise<void> {
     let batch: Batch | null = null;
@@ -81,22 +84,34 @@ export class Delivery {
         if (!signal.aborted) await sleep(this.failed(error), signal);
       }
     }
+    try {
+      this.markConfirmed();
+    } catch (error) {
+      this.logger.warn({ err: error }, `the readings ${this.sink.description} took last could not be marked delivered; they are sent again (the same points, overwritten)`);
+    }
   }
 
-  /** Writes one batch (reading the next meanwhile) and returns the batch to write after it. */
+  /** Writes one batch (marking the one before and reading the next meanwhile) and returns the batch to write after it. */
   private async step(current: Batch | null, signal: AbortSignal): Promise<Batch | null> {
+    // Reading from the front of the backlog: what was confirmed must be out of it first.
+    if (!current) this.markConfirmed();
     const batch = current ?? this.nextBatch();
     if (batch.points.length === 0) {
+      this.markConfirmed();
       await sleep(this.pollMs, signal);
       return null;
     }
     // Settled into a value at once: a write that fails while the next batch is read must not
     // count as an unhandled rejection.
     const writing = this.writePoints(batch.points).then(
-      () => null,
+      (result) => {
+        this.confirmed.push(...result.delivered);
+        return null;
+      },
       (error: unknown) => ({ error }),
     );
     await new Promise((resolve) => setImmediate(resolve)); // let the request go out first
+    this.markConfirmed();
     const next = this.nextBatch(batch.lastReadingId);
     const failure = await writing;
     if (failure) {
@@ -113,38 +128,75 @@ export class Delivery {
   async deliverBatch(): Promise<BatchResult> {
     const { points } = this.nextBatch();
     if (points.length === 0) return { delivered: 0, rejected: 0 };
-    return this.writePoints(points);
+    const result = await this.writePoints(points);
+    this.store.markDelivered(this.sink.name, result.delivered);
+    return { delivered: countOf(result.delivered), rejected: result.rejected };
   }
 
-  /** Up to batchSize points from the pending readings after `after`, whole runs where they fit. */
+  /** Takes what the server confirmed out of the backlog (dropped if the store fails: sent again then). */
+  private markConfirmed(): void {
+    if (this.confirmed.length === 0) return;
+    const readings = this.confirmed;
+    this.confirmed = [];
+    this.store.markDelivered(this.sink.name, readings);
+  }
+
+  /**
+   * Up to batchSize points from the pending runs after `after`: payloads as stored, runs without
+   * one rendered from their readings.
+   */
   private nextBatch(after?: number): Batch {
     const points: SinkPoint[] = [];
-    // The newest run read: the next page may go on with it, so it becomes points last.
+    // The newest run read from readings: the next page may go on with it, so it is rendered last.
     let open = null as PendingRun | null;
-    let cursor = after;
+    // The last reading of the newest point in `points`.
+    let last = after;
     for (;;) {
+      const cursor = open ? lastReadingOf(open) : last;
       const page = this.store.pendingRuns(this.sink.name, { ...(cursor !== undefined && { afterReadingId: cursor }), limit: PAGE_READINGS });
-      for (const run of page) {
-        if (open?.runId === run.runId) {
-          open = { ...open, readings: open.readings.concat(run.readings) };
+      let readings = 0;
+      for (const item of page) {
+        const payload = 'payload' in item;
+        readings += payload ? item.lastReadingId - item.firstReadingId + 1 : item.readings.length;
+        if (!payload && open?.runId === item.runId) {
+          open = { ...open, readings: open.readings.concat(item.readings) };
           continue;
         }
         if (open) {
-          points.push(...this.sink.toPoints(open));
-          if (points.length >= this.sink.batchSize) return { points, lastReadingId: lastReadingOf(open) };
+          points.push(this.pointOf(open));
+          last = lastReadingOf(open);
+          open = null;
+          if (points.length >= this.sink.batchSize) return { points, lastReadingId: last };
         }
-        open = run;
+        if (!payload) {
+          open = item;
+          continue;
+        }
+        points.push({ line: item.payload, readings: [[item.firstReadingId, item.lastReadingId]] });
+        last = item.lastReadingId;
+        if (points.length >= this.sink.batchSize) return { points, lastReadingId: last };
       }
       // A short page is the end of the backlog.
-      if (page.reduce((sum, run) => sum + run.readings.length, 0) < PAGE_READINGS || !open) break;
-      cursor = lastReadingOf(open);
+      if (readings < PAGE_READINGS) break;
     }
-    if (open) points.push(...this.sink.toPoints(open));
-    return { points, lastReadingId: open ? lastReadingOf(open) : undefined };
+    if (open) {
+      points.push(this.pointOf(open));
+      last = lastReadingOf(open);
+    }
+    return { points, lastReadingId: last };
   }
 
-  /** Writes the points; a refused batch is split until the refused points are found. */
-  private async writePoints(points: readonly SinkPoint[]): Promise<BatchResult> {
+  private pointOf(run: PendingRun): SinkPoint {
+    // A run whose every register is a date not set yet has no line: nothing to send, but its
+    // readings count as delivered.
+    return { line: this.sink.render(run) ?? '', readings: rangesOf(run.readings.map((reading) => reading.readingId)) };
+  }
+
+  /**
+   * Writes the points; a refused batch is split until the refused points are found and parked.
+   * Returns the readings the server took, for the caller to mark delivered.
+   */
+  private async writePoints(points: readonly SinkPoint[]): Promise<{ delivered: IdRange[]; rejected: number }> {
     const lines = points.map((p) => p.line).filter((line) => line !== '');
     try {
       if (lines.length > 0) await this.sink.write(lines);
@@ -154,16 +206,15 @@ export class Delivery {
         const half = Math.ceil(points.length / 2);
         const first = await this.writePoints(points.slice(0, half));
         const second = await this.writePoints(points.slice(half));
-        return { delivered: first.delivered + second.delivered, rejected: first.rejected + second.rejected };
+        return { delivered: [...first.delivered, ...second.delivered], rejected: first.rejected + second.rejected };
       }
       const [point] = points as [SinkPoint];
-      for (const id of point.readingIds) this.store.markRejected(this.sink.name, id, error.message);
-      this.logger.error({ line: point.line.slice(0, 500), readings: point.readingIds.length }, `a point was refused and parked as rejected: ${error.message}`);
-      return { delivered: 0, rejected: point.readingIds.length };
+      for (const [first, last] of point.readings) for (let id = first; id <= last; id++) this.store.markRejected(this.sink.name, id, error.message);
+      const rejected = countOf(point.readings);
+      this.logger.error({ line: point.line.slice(0, 500), readings: rejected }, `a point was refused and parked as rejected: ${error.message}`);
+      return { delivered: [], rejected };
     }
-    const ids = points.flatMap((p) => p.readingIds);
-    this.store.markDelivered(this.sink.name, ids);
-    return { delivered: ids.length, rejected: 0 };
+    return { delivered: points.flatMap((p) => p.readings), rejected: 0 };
   }
 
   /** Logs a failure once per streak and returns how long to wait before the next try. */
@@ -196,6 +247,10 @@ export function backoffMs(failures: number, minMs: number, maxMs: number, random
 
 function lastReadingOf(run: PendingRun): number | undefined {
   return run.readings[run.readings.length - 1]?.readingId;
+}
+
+function countOf(ranges: readonly IdRange[]): number {
+  return ranges.reduce((sum, [first, last]) => sum + last - first + 1, 0);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,10 +1,13 @@
-// What a sink is to the delivery loop: something that takes a batch of points and either
-// confirms it or fails in a way the loop can act on. Each sink's I/O lives in src/sinks/<name>.
+// What a sink is to the delivery loop: something that renders a run into what it sends, takes a
+// batch of those and either confirms it or fails in a way the loop can act on. Each sink's I/O
+// lives in src/sinks/<name>.
 
-/** One point: the line (or payload) to send and the stored readings it carries. */
+import type { IdRange, PayloadRenderer } from '../store/index.js';
+
+/** One point: the line (or payload) to send and the stored readings it carries, as ranges of ids. */
 export interface SinkPoint {
   readonly line: string;
-  readonly readingIds: readonly number[];
+  readonly readings: readonly IdRange[];
 }
 
 export type SinkErrorKind =
@@ -29,29 +32,22 @@ export class SinkError extends Error {
   }
 }
 
-export interface Sink {
+/**
+ * A sink renders each run into one line (format and render, which the store also calls as it
+ * writes a run, so a backlog is stored ready to send).
+ */
+export interface Sink extends PayloadRenderer {
   /** The name in the store's outbox ('influxdb'). */
   readonly name: string;
   /** For messages: "InfluxDB 1.x at http://localhost:8086, database heat". */
   readonly description: string;
   /** Points per write. */
   readonly batchSize: number;
-  /** Turns one stored run's readings into points (usually one). */
-  toPoints(run: SinkRun): SinkPoint[];
   /** Sends the points; resolves once the server confirmed them, or throws SinkError. */
   write(lines: readonly string[]): Promise<void>;
   /** Checks the connection, the credentials and the target; resolves with a problem or null. */
   check(): Promise<string | null>;
   close(): Promise<void>;
-}
-
-export interface SinkRun {
-  readonly meter: string;
-  readonly model: string;
-  readonly serial: number | null;
-  readonly job: string;
-  readonly readAt: Date;
-  readonly readings: readonly { readonly readingId: number; readonly registerId: number; readonly name: string | null; readonly value: string; readonly unitCode: number; readonly text: string | null }[];
 }
 
 /** Classifies an HTTP status the way every line-protocol server means it. */

@@ -2,18 +2,21 @@
 // answers. A sink's backlog is a few ranges of reading ids (migrations/0002_outbox_ranges.sql):
 // queuing a run extends the newest range, delivering a batch cuts it off the front. A rejected
 // reading leaves its range for the rejections table and never counts as delivered, so prune
-// keeps it until someone decides about it.
+// keeps it until someone decides about it. Beside a queued run may lie its payload, what the
+// sink will send for it (migrations/0003_outbox_payloads.sql), used while the run is owed whole.
 
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import { difference, overlap, rangesOf, union, type IdRange } from './ranges.js';
+import { difference, overlap, union, type IdRange } from './ranges.js';
 import { readingColumnsSql, readingFromColumns, type ReadingColumns } from './rows.js';
-import type { PendingDelivery, PendingOptions, PendingRun, PendingRunReading, SinkStatus } from './types.js';
+import type { PendingDelivery, PendingItem, PendingOptions, PendingRunReading, SinkStatus } from './types.js';
 
 /** reading id, run id, register id, value, unit code, text. */
 type LeanRow = [number, number, number, string, number, string | null];
 /** run id, read time, meter id, job id. */
 type LeanRun = [number, number, number, number];
+/** first reading id, last reading id, payload. */
+type PayloadRow = [number, number, string];
 
 interface SinkRow {
   readonly id: number;
@@ -71,6 +74,25 @@ export function markEnabledSinks(db: Database, sinkIds: readonly number[]): void
   ).run({ ids: JSON.stringify(sinkIds) });
 }
 
+/**
+ * Records the format that each of these sinks renders its payloads in. A sink whose stored
+ * payloads are in another format (an upgrade changed how it renders) loses them: their runs are
+ * rendered from the readings when they are sent, as runs without a payload always are.
+ */
+export function registerPayloadFormats(db: Database, formats: ReadonlyMap<number, string>): void {
+  const stored = new Map(db.prepare<[], [number, string | null]>('SELECT id, payload_format FROM sinks').raw(true).all());
+  const changed = [...formats].filter(([sinkId, format]) => stored.get(sinkId) !== format);
+  if (changed.length === 0) return;
+  const drop = db.prepare('DELETE FROM outbox_payloads WHERE sink_id = ?');
+  const record = db.prepare('UPDATE sinks SET payload_format = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const [sinkId, format] of changed) {
+      drop.run(sinkId);
+      record.run(format, sinkId);
+    }
+  }).immediate();
+}
+
 export class Outbox {
   private readonly sinkId: Statement<[string], { id: number }>;
   private readonly rangesAfter: Statement<[number, number], IdRange>;
@@ -79,6 +101,8 @@ export class Outbox {
   private readonly extendRange: Statement<[number, number, number]>;
   private readonly deleteRange: Statement<[number, number]>;
   private readonly deleteRanges: Statement<[number]>;
+  private readonly insertPayload: Statement<[number, number, number, string]>;
+  private readonly payloadsBetween: Statement<[number, number, number], PayloadRow>;
   private readonly pending: Statement<[number, number, number], PendingRow>;
   private readonly pendingLean: Statement<[number, number, number], LeanRow>;
   private readonly runsBetween: Statement<[number, number], LeanRun>;
@@ -104,6 +128,8 @@ export class Outbox {
     db: Database,
     private readonly path: string,
     private readonly now: () => Date,
+    /** The sinks whose payloads this process rendered, and so may send. */
+    private readonly renderedSinkIds: ReadonlySet<number>,
   ) {
     this.sinkId = db.prepare('SELECT id FROM sinks WHERE name = ?');
     this.rangesAfter = db
@@ -118,6 +144,12 @@ export class Outbox {
     this.extendRange = db.prepare('UPDATE outbox_ranges SET last_reading_id = ? WHERE sink_id = ? AND last_reading_id = ?');
     this.deleteRange = db.prepare('DELETE FROM outbox_ranges WHERE sink_id = ? AND first_reading_id = ?');
     this.deleteRanges = db.prepare('DELETE FROM outbox_ranges WHERE sink_id = ?');
+    this.insertPayload = db.prepare('INSERT INTO outbox_payloads (sink_id, first_reading_id, last_reading_id, payload) VALUES (?, ?, ?, ?)');
+    this.payloadsBetween = db
+      .prepare<[number, number, number], PayloadRow>(
+        'SELECT first_reading_id, last_reading_id, payload FROM outbox_payloads WHERE sink_id = ? AND first_reading_id > ? AND first_reading_id <= ? ORDER BY first_reading_id',
+      )
+      .raw(true);
     // Within a range, readings come straight from the readings B-tree by id: the cost is the
     // page asked for, not the backlog.
     this.pending = db.prepare(
@@ -185,16 +217,21 @@ export class Outbox {
   }
 
   /**
-   * Queues a run's readings (consecutive ids first…last) for a sink; the writer calls it inside
-   * the run's transaction. Ids are handed out in order and never reused, so when the sink's
-   * newest range ends right before the run, no reading lies between that the sink does not
-   * owe: the range grows.
+   * Queues a run's readings (consecutive ids first…last) for a sink, with what the sink will send
+   * for them when it rendered that already; the writer calls it inside the run's transaction.
+   * Ids are handed out in order and never reused, so when the sink's newest range ends right
+   * before the run, no reading lies between that the sink does not owe: the range grows.
    */
-  queue(sinkId: number, first: number, last: number): void {
+  queue(sinkId: number, first: number, last: number, payload: string | undefined): void {
     if (this.extendRange.run(last, sinkId, first - 1).changes === 0) this.insertRange.run(sinkId, first, last);
+    if (payload !== undefined) this.insertPayload.run(sinkId, first, last, payload);
   }
 
-  /** Takes `range` out of the sink's backlog; returns how many of its readings were in it. */
+  /**
+   * Takes `range` out of the sink's backlog; returns how many of its readings were in it. The
+   * payloads of its runs stay until prune: a payload is only read while its whole run lies in
+   * a range, and deleting them here would write as much again while the server waits.
+   */
   private cut(sinkId: number, range: IdRange): number {
     const [first, last] = range;
     const hit = this.rangesOverlapping.all(sinkId, last, first);
@@ -237,27 +274,60 @@ export class Outbox {
     }));
   }
 
-  /** The oldest pending readings of a sink, grouped by run, with just what a point needs; see pendingDeliveries. */
-  pendingRuns(sink: string, options: PendingOptions): PendingRun[] {
+  /**
+   * The oldest pending runs of a sink, each as its stored payload when it has one and is owed
+   * whole, else grouped from its readings with just what rendering needs; about `limit`
+   * readings (whole payloads), see pendingDeliveries.
+   */
+  pendingRuns(sink: string, options: PendingOptions): PendingItem[] {
     const after = this.checkPage('pendingRuns', sink, options);
-    const runs: PendingRun[] = [];
-    for (const rows of this.pages(this.idOf(sink), after, options.limit, this.pendingLean)) {
+    const sinkId = this.idOf(sink);
+    const items: PendingItem[] = [];
+    let wanted = options.limit;
+    let namesRead = false;
+    /** The readings after `from` up to `to` (and `wanted`), grouped by run. */
+    const readings = (from: number, to: number): void => {
+      const rows = this.pendingLean.all(from, to, wanted);
+      if (rows.length === 0) return;
       // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
-      if (runs.length === 0) this.refreshNames();
-      this.groupByRun(rows, runs);
+      if (!namesRead) this.refreshNames();
+      namesRead = true;
+      this.groupByRun(rows, items);
+      wanted -= rows.length;
+    };
+    for (const [first, last] of this.rangesAfter.all(sinkId, after)) {
+      let cursor = Math.max(after, first - 1);
+      if (this.renderedSinkIds.has(sinkId)) {
+        // The ids of a range are consecutive, so the next `wanted` readings start no later than
+        // cursor + wanted: the runs starting there are the page, the last one whole.
+        for (const [from, to, payload] of this.payloadsBetween.all(sinkId, cursor, Math.min(last, cursor + wanted))) {
+          // The range ends inside its run (the rest was delivered or parked): what is still owed
+          // of that run is read from its readings below.
+          if (to > last) break;
+          if (from > cursor + 1) readings(cursor, from - 1);
+          if (wanted <= 0) return items;
+          items.push({ firstReadingId: from, lastReadingId: to, payload });
+          wanted -= to - from + 1;
+          cursor = to;
+          if (wanted <= 0) return items;
+        }
+      }
+      if (cursor < last) readings(cursor, last);
+      if (wanted <= 0) return items;
     }
-    return runs;
+    return items;
   }
 
   /**
-   * Appends the rows, grouped by run, to `runs`. The rows are consecutive readings of one range,
+   * Appends the rows, grouped by run, to `items`. The rows are consecutive readings of one range,
    * so their runs are every run written from the first row's to the last row's: one query.
    */
-  private groupByRun(rows: readonly LeanRow[], runs: PendingRun[]): void {
+  private groupByRun(rows: readonly LeanRow[], items: PendingItem[]): void {
     const runRows = this.runsBetween.all((rows[0] as LeanRow)[1], (rows[rows.length - 1] as LeanRow)[1]);
     let next = 0;
     // A run split by a gap in the backlog (a reading parked or delivered out of order) goes on.
-    const previous = runs[runs.length - 1];
+    const last = items[items.length - 1];
+    const previous = last && !('payload' in last) ? last : undefined;
     let runId = previous?.runId ?? 0;
     let readings = (previous?.readings ?? []) as PendingRunReading[];
     for (const [readingId, run, registerId, value, unitCode, text] of rows) {
@@ -268,7 +338,7 @@ export class Outbox {
         const meter = this.meters.get(meterId);
         runId = run;
         readings = [];
-        runs.push({ runId, readAt: new Date(readAt), meter: meter?.name ?? '', model: meter?.model ?? '', serial: meter?.serial ?? null, job: this.jobs.get(jobId) ?? '', readings });
+        items.push({ runId, readAt: new Date(readAt), meter: meter?.name ?? '', model: meter?.model ?? '', serial: meter?.serial ?? null, job: this.jobs.get(jobId) ?? '', readings });
       }
       readings.push({ readingId, registerId, name: this.registers.get(registerId) ?? null, value, unitCode, text });
     }
@@ -281,9 +351,9 @@ export class Outbox {
   }
 
   /** Takes these readings out of the sink's backlog (in one transaction); returns how many were pending. Rejected ones stay rejected. */
-  markDelivered(sink: string, readingIds: readonly number[]): number {
+  markDelivered(sink: string, readings: readonly IdRange[]): number {
     const sinkId = this.idOf(sink);
-    return readingIds.length === 0 ? 0 : this.deliverAll(sinkId, rangesOf(readingIds));
+    return readings.length === 0 ? 0 : this.deliverAll(sinkId, union(readings));
   }
 
   /** Queues the readings read in [from, to) for the sink again; returns how many were queued. */

@@ -1,6 +1,8 @@
 // Retention: readings older than the configured age go once every sink has them. A reading a
 // sink still owes (pending) or refused (rejected) is never deleted here; besides this code's
 // check, a trigger and the rejections' foreign key make SQLite itself refuse such a delete.
+// The same steps delete the stored payloads of runs that are no longer owed whole: delivery
+// leaves them behind (see Outbox.cut).
 
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreError } from './errors.js';
@@ -23,6 +25,8 @@ export class Pruner {
   private readonly remaining: Statement<[number], { count: number }>;
   private readonly newestRun: Statement<[number, number], { id: number }>;
   private readonly deleteRun: Statement<[number]>;
+  private readonly stalePayloads: Statement<[number, number, number], [number, number]>;
+  private readonly deletePayload: Statement<[number, number]>;
 
   constructor(
     private readonly db: Database,
@@ -46,6 +50,18 @@ export class Pruner {
     this.remaining = db.prepare('SELECT count(*) AS count FROM readings WHERE run_id = ?');
     this.newestRun = db.prepare('SELECT id FROM runs WHERE meter_id = ? AND job_id = ? ORDER BY read_at DESC, id DESC LIMIT 1');
     this.deleteRun = db.prepare('DELETE FROM runs WHERE id = ?');
+    // Keyset over the payloads' key; a sink's few ranges answer for each payload in one probe.
+    this.stalePayloads = db
+      .prepare<[number, number, number], [number, number]>(
+        `SELECT sink_id, first_reading_id FROM outbox_payloads p
+          WHERE (sink_id, first_reading_id) > (?, ?)
+            AND NOT EXISTS (SELECT 1 FROM outbox_ranges o
+                             WHERE o.sink_id = p.sink_id AND o.first_reading_id <= p.first_reading_id AND o.last_reading_id >= p.last_reading_id)
+          ORDER BY sink_id, first_reading_id
+          LIMIT ?`,
+      )
+      .raw(true);
+    this.deletePayload = db.prepare('DELETE FROM outbox_payloads WHERE sink_id = ? AND first_reading_id = ?');
   }
 
   /**
@@ -69,7 +85,7 @@ export class Pruner {
   }
 
   private *steps(cutoff: number, chunkSize: number): Generator<PruneResult, PruneResult> {
-    const totals = { readings: 0, runs: 0, keptUndelivered: 0 };
+    const totals = { readings: 0, runs: 0, keptUndelivered: 0, payloads: 0 };
     let cursor = { readAt: Number.MIN_SAFE_INTEGER, id: 0 };
     const step = this.db.transaction((): boolean => {
       // A run holds at most a few dozen readings: chunkSize runs always cover chunkSize readings.
@@ -90,6 +106,14 @@ export class Pruner {
       return runs.length > 0;
     }).immediate;
     while (step()) yield { ...totals };
+    let payloadCursor: readonly [number, number] = [0, 0];
+    const payloadStep = this.db.transaction((): boolean => {
+      const stale = this.stalePayloads.all(payloadCursor[0], payloadCursor[1], chunkSize);
+      for (const [sinkId, first] of stale) totals.payloads += this.deletePayload.run(sinkId, first).changes;
+      payloadCursor = stale[stale.length - 1] ?? payloadCursor;
+      return stale.length === chunkSize;
+    }).immediate;
+    while (payloadStep()) yield { ...totals };
     return { ...totals };
   }
 

@@ -6,7 +6,7 @@ import type { RegisterReading } from '../registers/index.js';
 import { StoreError } from './errors.js';
 import { markEnabledSinks, type Outbox } from './outbox.js';
 import { mantissaParameter } from './rows.js';
-import type { JobRunInput, RecordedRun } from './types.js';
+import type { JobRunInput, PayloadRenderer, PayloadRun, RecordedRun } from './types.js';
 
 const outcomes: ReadonlySet<string> = new Set(['ok', 'partial', 'failed']);
 
@@ -52,6 +52,8 @@ export class RunWriter {
     /** The sinks this process delivers to, from its own config (not the database's flags, which another process may have set). */
     private readonly enabledSinkIds: readonly number[],
     private readonly outbox: Pick<Outbox, 'queue'>,
+    /** By sink id: the sinks whose payloads are rendered as their runs are written. */
+    private readonly renderers: ReadonlyMap<number, PayloadRenderer>,
   ) {
     this.insertRun = db.prepare(
       `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count)
@@ -91,11 +93,11 @@ export class RunWriter {
 
   private writeRun(run: JobRunInput): RecordedRun {
     if (!this.sinksMarked) markEnabledSinks(this.db, this.enabledSinkIds);
-    const meterId = this.meterId(run);
+    const meter = this.meter(run);
     const jobId = this.jobId(run.job);
     const runId = Number(
       this.insertRun.run(
-        meterId,
+        meter.id,
         jobId,
         run.readAt.getTime(),
         run.finishedAt.getTime(),
@@ -125,17 +127,33 @@ export class RunWriter {
       if (first === 0) first = last;
     }
     // One transaction hands out consecutive ids, so the run's readings are the range first…last.
-    if (run.readings.length > 0) for (const sinkId of this.enabledSinkIds) this.outbox.queue(sinkId, first, last);
+    if (run.readings.length > 0) {
+      const rendered: PayloadRun = { meter: run.meter, model: run.model, serial: meter.serial, job: run.job, readAt: run.readAt, readings: run.readings };
+      for (const sinkId of this.enabledSinkIds) this.outbox.queue(sinkId, first, last, this.payload(sinkId, rendered));
+    }
     return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length };
   }
 
-  private meterId(run: JobRunInput): number {
+  private meter(run: JobRunInput): MeterRow {
     const known = this.meters.get(run.meter);
     // A serial of null means "not read this time", not "no serial": keep the one we know.
-    if (known && known.model === run.model && (run.meterSerial === null || run.meterSerial === known.serial)) return known.id;
+    if (known && known.model === run.model && (run.meterSerial === null || run.meterSerial === known.serial)) return known;
     const row = this.upsertMeter.get(run.meter, run.model, run.meterSerial) as MeterRow;
     this.meters.set(run.meter, row);
-    return row.id;
+    return row;
+  }
+
+  /** What the sink will send for the run, '' for nothing; undefined when it renders at delivery. */
+  private payload(sinkId: number, run: PayloadRun): string | undefined {
+    const renderer = this.renderers.get(sinkId);
+    if (!renderer) return undefined;
+    try {
+      return renderer.render(run) ?? '';
+    } catch {
+      // The run is recorded all the same. Delivery renders it again from the readings, and
+      // reports there what fails.
+      return undefined;
+    }
   }
 
   private jobId(job: string): number {

@@ -8,17 +8,19 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { directoryError, StoreError, toStoreError } from './errors.js';
 import { Exporter } from './export.js';
 import { assertNotTooNew, defaultMigrationsDir, loadMigrations, migrate } from './migrations.js';
-import { Outbox, registerSinks } from './outbox.js';
+import { Outbox, registerPayloadFormats, registerSinks } from './outbox.js';
 import { Pruner } from './prune.js';
+import type { IdRange } from './ranges.js';
 import { RunWriter } from './record.js';
 import { StatusReader } from './status.js';
 import type {
   ExportFilter,
   ExportRow,
   JobRunInput,
+  PayloadRenderer,
   PendingDelivery,
+  PendingItem,
   PendingOptions,
-  PendingRun,
   PruneOptions,
   PruneResult,
   RecordedRun,
@@ -93,11 +95,13 @@ export class Store {
       migrate(db, { migrations, path, now });
       db.pragma('foreign_keys = ON');
       const sinkIds = registerSinks(db, path, options.sinks);
-      const outbox = new Outbox(db, path, now);
+      const renderers = renderersById(options, sinkIds, path);
+      registerPayloadFormats(db, new Map([...renderers].map(([sinkId, renderer]) => [sinkId, renderer.format])));
+      const outbox = new Outbox(db, path, now, new Set(renderers.keys()));
       return new Store(
         db,
         path,
-        new RunWriter(db, path, sinkIds, outbox),
+        new RunWriter(db, path, sinkIds, outbox, renderers),
         outbox,
         new Pruner(db, path),
         new StatusReader(db, outbox),
@@ -153,14 +157,14 @@ export class Store {
     return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingDeliveries(sink, options));
   }
 
-  /** The same backlog grouped by run, with just what a sink's points need: the delivery loop's query. */
-  pendingRuns(sink: string, options: PendingOptions): PendingRun[] {
+  /** The same backlog by run, as stored payloads or as readings to render: the delivery loop's query. */
+  pendingRuns(sink: string, options: PendingOptions): PendingItem[] {
     return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingRuns(sink, options));
   }
 
-  /** The sink confirmed these readings: they leave its backlog (in one transaction). Returns how many were pending. */
-  markDelivered(sink: string, readingIds: readonly number[]): number {
-    return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readingIds));
+  /** The sink confirmed these readings (ranges of ids): they leave its backlog (in one transaction). Returns how many were pending. */
+  markDelivered(sink: string, readings: readonly IdRange[]): number {
+    return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readings));
   }
 
   /** Queues the stored readings read in [from, to) for the sink again (backfill). */
@@ -192,4 +196,16 @@ export class Store {
       throw toStoreError(error, this.path, doing);
     }
   }
+}
+
+/** The options' renderers by sink id; each must render for one of the options' sinks. */
+function renderersById(options: StoreOptions, sinkIds: readonly number[], path: string): Map<number, PayloadRenderer> {
+  const idByName = new Map([...new Set(options.sinks)].map((name, i) => [name, sinkIds[i] ?? 0]));
+  const renderers = new Map<number, PayloadRenderer>();
+  for (const [name, renderer] of Object.entries(options.renderers ?? {})) {
+    const sinkId = idByName.get(name);
+    if (sinkId === undefined) throw new StoreError('invalid-input', `a payload renderer for "${name}", which is not one of the sinks opened with ${path} (${options.sinks.join(', ') || 'none'}).`, { path });
+    renderers.set(sinkId, renderer);
+  }
+  return renderers;
 }

@@ -12,6 +12,32 @@ export interface StoreOptions {
   readonly migrationsDir?: URL | string;
   /** The clock for rejection and migration times; injectable so tests need no real time. */
   readonly now?: () => Date;
+  /**
+   * By sink name (each one of `sinks`): renders what the sink will send for each new run, stored
+   * in the outbox beside the run's readings so a backlog drains without rendering it again.
+   */
+  readonly renderers?: Readonly<Record<string, PayloadRenderer>>;
+}
+
+/** One reading as a sink renders it: a reading being recorded, or a stored one. */
+export type PayloadReading = Pick<RegisterReading, 'registerId' | 'name' | 'value' | 'unitCode' | 'text'>;
+
+/** A run as a sink renders it. */
+export interface PayloadRun {
+  readonly meter: string;
+  readonly model: string;
+  readonly serial: number | null;
+  readonly job: string;
+  readonly readAt: Date;
+  readonly readings: readonly PayloadReading[];
+}
+
+/** How a sink turns a run into what it sends (an InfluxDB line, say). */
+export interface PayloadRenderer {
+  /** Names the rendering; payloads stored in another format are dropped when the store opens. */
+  readonly format: string;
+  /** What the sink sends for the run; null when the run has nothing for it. */
+  render(run: PayloadRun): string | null;
 }
 
 /** One job run on one meter, as the acquisition daemon hands it over. */
@@ -52,6 +78,8 @@ export interface PruneResult {
   readonly runs: number;
   /** Readings older than the age kept because a sink has not taken them (pending) or refused them (rejected). */
   readonly keptUndelivered: number;
+  /** Stored payloads deleted because their runs are no longer owed whole (delivered, or in part). */
+  readonly payloads: number;
 }
 
 /** The newest value of one register of one meter, as read, with when and by which job. */
@@ -131,17 +159,22 @@ export interface ExportRow {
   readonly negative: boolean;
 }
 
-/** A stored run's readings that a sink still owes, as the delivery loop needs them. */
-export interface PendingRun {
+/** A stored run's readings that a sink still owes, as the delivery loop needs them to render the run. */
+export interface PendingRun extends PayloadRun {
   readonly runId: number;
-  readonly meter: string;
-  readonly model: string;
-  readonly serial: number | null;
-  readonly job: string;
-  readonly readAt: Date;
   /** In reading id order; a page may end inside a run, and the next page goes on with it. */
   readonly readings: readonly PendingRunReading[];
 }
+
+/** A run the sink still owes whole, with the payload rendered when it was recorded. */
+export interface PendingPayload {
+  readonly firstReadingId: number;
+  readonly lastReadingId: number;
+  readonly payload: string;
+}
+
+/** The backlog as the delivery loop reads it, in reading id order. */
+export type PendingItem = PendingRun | PendingPayload;
 
 export interface PendingRunReading {
   readonly readingId: number;

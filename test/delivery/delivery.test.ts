@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { backoffMs, Delivery } from '../../src/delivery/delivery.js';
 import { SinkError, retryAfterMs, type Sink } from '../../src/delivery/sink.js';
 import { createLogger } from '../../src/log/logger.js';
-import { toLine } from '../../src/sinks/influxdb/point.js';
+import { influxLines } from '../../src/sinks/influxdb/point.js';
+import { rangesOf } from '../../src/store/index.js';
 import { jobRun, liveReadings, tempStore } from '../store/helpers.js';
 
 const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -20,7 +21,8 @@ function scriptedSink(answer: (lines: readonly string[]) => SinkError | null, ba
     description: 'test sink',
     batchSize,
     writes,
-    toPoints: (run) => [{ line: toLine(run, 'ms') ?? '', readingIds: run.readings.map((r) => r.readingId) }],
+    format: influxLines.format,
+    render: (run) => influxLines.render(run),
     write: (lines) => {
       writes.push([...lines]);
       const error = answer(lines);
@@ -31,25 +33,55 @@ function scriptedSink(answer: (lines: readonly string[]) => SinkError | null, ba
   };
 }
 
-function filled(runs: number): ReturnType<typeof tempStore> {
-  const temp = tempStore();
+/**
+ * A store with `runs` live runs queued for influxdb; `rendered`: with their lines stored as the
+ * daemon records them, else rendered by the delivery (runs queued again by backfill).
+ */
+function filled(runs: number, rendered = true): ReturnType<typeof tempStore> {
+  const temp = tempStore(rendered ? { sinks: ['influxdb'], renderers: { influxdb: influxLines } } : {});
   for (let i = 0; i < runs; i++) temp.store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }));
   return temp;
 }
 
 describe('delivery from the outbox', () => {
-  it('sends one point per run, oldest first, and removes what the server confirmed', async () => {
-    const temp = filled(5);
+  for (const rendered of [true, false]) {
+    it(`sends one point per run, oldest first, and removes what the server confirmed (lines ${rendered ? 'stored' : 'rendered at delivery'})`, async () => {
+      const temp = filled(5, rendered);
+      try {
+        const sink = scriptedSink(() => null, 3);
+        const delivery = new Delivery({ sink, store: temp.store, logger: silent });
+        const first = await delivery.deliverBatch();
+        assert.equal(sink.writes[0]?.length, 3);
+        assert.ok(sink.writes[0]?.[0]?.endsWith(String(Date.UTC(2026, 0, 1))), 'oldest run first, ms timestamp');
+        assert.equal(first.delivered, 3 * liveReadings().length);
+        await delivery.deliverBatch();
+        assert.equal((await delivery.deliverBatch()).delivered, 0);
+        assert.equal(temp.store.status().sinks[0]?.pending, 0);
+        const expected = Array.from({ length: 5 }, (_, i) => influxLines.render({ ...jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }), serial: 70000402 }));
+        assert.deepEqual(sink.writes.flat(), expected, 'the same lines either way');
+      } finally {
+        temp.cleanup();
+      }
+    });
+  }
+
+  it('sends stored lines and runs queued again without one in reading order, across pages', async () => {
+    const temp = filled(700);
     try {
-      const sink = scriptedSink(() => null, 3);
-      const delivery = new Delivery({ sink, store: temp.store, logger: silent });
-      const first = await delivery.deliverBatch();
-      assert.equal(sink.writes[0]?.length, 3);
-      assert.ok(sink.writes[0]?.[0]?.endsWith(String(Date.UTC(2026, 0, 1))), 'oldest run first, ms timestamp');
-      assert.equal(first.delivered, 3 * liveReadings().length);
-      await delivery.deliverBatch();
-      assert.equal((await delivery.deliverBatch()).delivered, 0);
-      assert.equal(temp.store.status().sinks[0]?.pending, 0);
+      // Backfill queues the first 300 runs again, after they were delivered: no lines stored for them.
+      const sink = scriptedSink(() => null, 10_000);
+      const all = await new Delivery({ sink, store: temp.store, logger: silent }).deliverBatch();
+      assert.equal(all.delivered, 700 * liveReadings().length);
+      assert.equal(temp.store.requeue('influxdb', { to: new Date(Date.UTC(2026, 0, 1) + 300 * 300_000) }), 300 * liveReadings().length);
+      for (let i = 700; i < 1400; i++) temp.store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }));
+      const again = scriptedSink(() => null, 777);
+      const delivery = new Delivery({ sink: again, store: temp.store, logger: silent });
+      while ((await delivery.deliverBatch()).delivered > 0);
+      const times = again.writes.flat().map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+      const expected = [...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 700 }, (_, i) => 700 + i)].map((i) => Date.UTC(2026, 0, 1) + i * 300_000);
+      assert.deepEqual(times, expected);
+      assert.deepEqual(again.writes.map((w) => w.length), [777, 223]);
+      assert.deepEqual(again.writes.flat().slice(0, 300), sink.writes.flat().slice(0, 300), 'rendered from the readings: the lines stored for them before');
     } finally {
       temp.cleanup();
     }
@@ -64,8 +96,8 @@ describe('delivery from the outbox', () => {
       }
       assert.ok(ids.length > 150_000);
       const shuffled = [...ids.slice(0, 1000)].reverse();
-      assert.equal(temp.store.markDelivered('influxdb', shuffled), 1000, 'out of order');
-      assert.equal(temp.store.markDelivered('influxdb', ids.slice(1000)), ids.length - 1000, 'in order');
+      assert.equal(temp.store.markDelivered('influxdb', rangesOf(shuffled)), 1000, 'out of order');
+      assert.equal(temp.store.markDelivered('influxdb', rangesOf(ids.slice(1000))), ids.length - 1000, 'in order');
       assert.equal(temp.store.status().sinks[0]?.pending, 0);
     } finally {
       temp.cleanup();
@@ -84,22 +116,24 @@ describe('delivery from the outbox', () => {
     }
   });
 
-  it('finds a refused point by splitting the batch, parks it as rejected, and delivers the rest', async () => {
-    const temp = filled(7);
-    try {
-      const bad = String(Date.UTC(2026, 0, 1) + 4 * 300_000);
-      const sink = scriptedSink((lines) => (lines.some((l) => l.endsWith(bad)) ? new SinkError('rejected', 'field type conflict', { status: 400 }) : null));
-      const result = await new Delivery({ sink, store: temp.store, logger: silent }).deliverBatch();
-      const perRun = liveReadings().length;
-      assert.deepEqual(result, { delivered: 6 * perRun, rejected: perRun });
-      const status = temp.store.status().sinks[0];
-      assert.equal(status?.pending, 0);
-      assert.equal(status?.rejected, perRun);
-      assert.ok(sink.writes.length <= 1 + 2 * Math.ceil(Math.log2(7)), `bisected in few writes (${sink.writes.length})`);
-    } finally {
-      temp.cleanup();
-    }
-  });
+  for (const rendered of [true, false]) {
+    it(`finds a refused point by splitting the batch, parks it as rejected, and delivers the rest (lines ${rendered ? 'stored' : 'rendered at delivery'})`, async () => {
+      const temp = filled(7, rendered);
+      try {
+        const bad = String(Date.UTC(2026, 0, 1) + 4 * 300_000);
+        const sink = scriptedSink((lines) => (lines.some((l) => l.endsWith(bad)) ? new SinkError('rejected', 'field type conflict', { status: 400 }) : null));
+        const result = await new Delivery({ sink, store: temp.store, logger: silent }).deliverBatch();
+        const perRun = liveReadings().length;
+        assert.deepEqual(result, { delivered: 6 * perRun, rejected: perRun });
+        const status = temp.store.status().sinks[0];
+        assert.equal(status?.pending, 0);
+        assert.equal(status?.rejected, perRun);
+        assert.ok(sink.writes.length <= 1 + 2 * Math.ceil(Math.log2(7)), `bisected in few writes (${sink.writes.length})`);
+      } finally {
+        temp.cleanup();
+      }
+    });
+  }
 
   it('backs off exponentially with jitter, honours Retry-After, and pauses on refused credentials', async () => {
     const temp = filled(1);

@@ -15,8 +15,9 @@ import type { InfluxDbSinkConfig } from '../../src/config/index.js';
 import { Delivery } from '../../src/delivery/delivery.js';
 import { SinkError } from '../../src/delivery/sink.js';
 import { createLogger } from '../../src/log/logger.js';
+import { influxLines } from '../../src/sinks/influxdb/point.js';
 import { createInfluxSink } from '../../src/sinks/influxdb/sink.js';
-import { Store } from '../../src/store/index.js';
+import { rangesOf, Store } from '../../src/store/index.js';
 import { jobRun, liveReadings, readingOf, tempDir } from '../store/helpers.js';
 import { serverUnavailable, skipNotice, startInfluxDb1, startVictoriaMetrics, type InfluxServer } from '../support/servers.js';
 
@@ -80,7 +81,8 @@ function storedHeatEnergy(path: string): Map<number, number> {
 }
 
 function fillBacklog(path: string, runs: number): void {
-  const store = Store.open(path, { sinks: ['influxdb'] });
+  // As the daemon records: each run's line stored with it.
+  const store = Store.open(path, { sinks: ['influxdb'], renderers: { influxdb: influxLines } });
   try {
     for (let i = 0; i < runs; i++) store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }));
   } finally {
@@ -98,9 +100,10 @@ function pending(path: string): number {
 }
 
 async function drainWithDelivery(server: InfluxServer, flavour: Flavour, path: string): Promise<void> {
-  const store = Store.open(path, { sinks: ['influxdb'] });
+  const sink = createInfluxSink(flavour.sinkConfig(server));
+  const store = Store.open(path, { sinks: ['influxdb'], renderers: { influxdb: sink } });
   try {
-    const delivery = new Delivery({ sink: createInfluxSink(flavour.sinkConfig(server)), store, logger: silent });
+    const delivery = new Delivery({ sink, store, logger: silent });
     while ((await delivery.deliverBatch()).delivered > 0);
   } finally {
     store.close();
@@ -178,7 +181,7 @@ for (const flavour of flavours) {
       try {
         // As if delivered to an old server: nothing waits, and the new one is empty.
         for (let page = store.pendingDeliveries('influxdb', { limit: 10_000 }); page.length > 0; page = store.pendingDeliveries('influxdb', { limit: 10_000 })) {
-          store.markDelivered('influxdb', page.map((p) => p.readingId));
+          store.markDelivered('influxdb', rangesOf(page.map((p) => p.readingId)));
         }
       } finally {
         store.close();

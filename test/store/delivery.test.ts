@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
-import { MAX_PENDING_LIMIT } from '../../src/store/index.js';
-import { assertStoreError, count, DAY_MS, jobRun, liveReadings, rawDatabase, QUEUED, tempStore } from './helpers.js';
+import { MAX_PENDING_LIMIT, rangesOf } from '../../src/store/index.js';
+import { assertStoreError, count, DAY_MS, jobRun, liveReadings, rawDatabase, readingRuns, QUEUED, tempStore } from './helpers.js';
 
 const at = (time: string): Date => new Date(`2026-01-12T${time}Z`);
 const rejectedAt = new Date('2026-01-12T12:34:56Z');
@@ -53,10 +53,10 @@ describe('delivery', () => {
     const page = t.store.pendingDeliveries('influxdb', { limit: 9 });
     const ids = page.map((d) => d.readingId);
     assert.equal(count(t.path, QUEUED), 54);
-    assert.equal(t.store.markDelivered('influxdb', ids), 9);
+    assert.equal(t.store.markDelivered('influxdb', rangesOf(ids)), 9);
     assert.equal(count(t.path, QUEUED), 45);
-    assert.equal(t.store.markDelivered('influxdb', ids), 0); // twice: nothing left to delete
-    assert.equal(t.store.markDelivered('influxdb', [999_999]), 0);
+    assert.equal(t.store.markDelivered('influxdb', rangesOf(ids)), 0); // twice: nothing left to delete
+    assert.equal(t.store.markDelivered('influxdb', rangesOf([999_999])), 0);
     assert.equal(t.store.markDelivered('influxdb', []), 0);
     assert.equal(t.store.pendingDeliveries('influxdb', { limit: 100 }).length, 18);
     assert.equal(t.store.pendingDeliveries('domoticz', { limit: 100 }).length, 27);
@@ -69,7 +69,7 @@ describe('delivery', () => {
     t.store.markRejected('influxdb', id, 'HTTP 400: field type conflict');
     assert.notEqual(t.store.pendingDeliveries('influxdb', { limit: 1 })[0]?.readingId, id);
     assert.equal(t.store.pendingDeliveries('influxdb', { limit: 100 }).length, 26);
-    assert.equal(t.store.markDelivered('influxdb', [id]), 0); // a rejection never counts as delivered
+    assert.equal(t.store.markDelivered('influxdb', rangesOf([id])), 0); // a rejection never counts as delivered
     assert.equal(t.store.status().sinks.find((s) => s.name === 'influxdb')?.rejected, 1);
 
     const db = rawDatabase(t.path, { readonly: true });
@@ -82,7 +82,7 @@ describe('delivery', () => {
 
     t.store.markRejected('influxdb', id, 'HTTP 400: still wrong'); // again: the newest reason wins
     assert.equal(count(t.path, "rejections WHERE reason = 'HTTP 400: still wrong'"), 1);
-    t.store.markDelivered('influxdb', [t.store.pendingDeliveries('influxdb', { limit: 1 })[0]?.readingId ?? 0]);
+    t.store.markDelivered('influxdb', rangesOf([t.store.pendingDeliveries('influxdb', { limit: 1 })[0]?.readingId ?? 0]));
     assertStoreError(() => t.store.markRejected('influxdb', 999_999, 'x'), 'not-pending');
   });
 
@@ -90,20 +90,20 @@ describe('delivery', () => {
     const ids = t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId);
     // Out of order and with gaps: the middle run, and one reading of the last, are delivered.
     const middle = ids.slice(9, 18);
-    assert.equal(t.store.markDelivered('influxdb', [...middle, ids[20] ?? 0].reverse()), 10);
+    assert.equal(t.store.markDelivered('influxdb', rangesOf([...middle, ids[20] ?? 0].reverse())), 10);
     const left = [...ids.slice(0, 9), ...ids.slice(18, 20), ...ids.slice(21)];
     assert.deepEqual(t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId), left);
     assert.equal(count(t.path, 'outbox_ranges WHERE sink_id = (SELECT id FROM sinks WHERE name = \'influxdb\')'), 3);
     const pages: number[][] = [];
     for (let after = 0; ; ) {
-      const page = t.store.pendingRuns('influxdb', { afterReadingId: after, limit: 5 });
+      const page = readingRuns(t.store.pendingRuns('influxdb', { afterReadingId: after, limit: 5 }));
       if (page.length === 0) break;
       pages.push(page.flatMap((run) => run.readings.map((r) => r.readingId)));
       after = pages.at(-1)?.at(-1) ?? 0;
     }
     assert.deepEqual(pages.flat(), left);
     assert.deepEqual(pages.map((p) => p.length), [5, 5, 5, 2]);
-    const [first, second] = t.store.pendingRuns('influxdb', { limit: 12 });
+    const [first, second] = readingRuns(t.store.pendingRuns('influxdb', { limit: 12 }));
     assert.deepEqual([first?.readAt, first?.readings.length, second?.readAt, second?.readings.length], [at('10:00:00'), 9, at('10:10:00'), 3]);
     assert.deepEqual([first?.meter, first?.model, first?.serial, first?.job], ['home', 'multical-402', 70000402, 'live']);
     const status = t.store.status().sinks.find((s) => s.name === 'influxdb');
@@ -112,7 +112,7 @@ describe('delivery', () => {
 
   it('requeue queues a time range again, except what is still queued or parked, and says how many', () => {
     const ids = t.store.pendingDeliveries('influxdb', { limit: 100 }).map((d) => d.readingId);
-    t.store.markDelivered('influxdb', ids.slice(0, 18));
+    t.store.markDelivered('influxdb', rangesOf(ids.slice(0, 18)));
     assertStoreError(() => t.store.markRejected('influxdb', ids[3] ?? 0, 'x'), 'not-pending'); // delivered: nothing to reject
     t.store.markRejected('influxdb', ids[20] ?? 0, 'HTTP 400: field type conflict');
     // 10:05 only: its nine readings come back; 10:10 is still queued and its rejected one stays out.
@@ -127,7 +127,7 @@ describe('delivery', () => {
 
   it('refuses sinks it does not know and page sizes it will not serve', () => {
     assertStoreError(() => t.store.pendingDeliveries('mqtt', { limit: 1 }), 'unknown-sink');
-    assertStoreError(() => t.store.markDelivered('mqtt', [1]), 'unknown-sink');
+    assertStoreError(() => t.store.markDelivered('mqtt', rangesOf([1])), 'unknown-sink');
     assertStoreError(() => t.store.markRejected('mqtt', 1, 'x'), 'unknown-sink');
     assertStoreError(() => t.store.pendingDeliveries('influxdb', { limit: 0 }), 'invalid-input');
     assertStoreError(() => t.store.pendingDeliveries('influxdb', { limit: MAX_PENDING_LIMIT + 1 }), 'invalid-input');
@@ -135,7 +135,7 @@ describe('delivery', () => {
 
   it('reading ids only grow, even after prune deleted the newest readings', () => {
     const drained = (sink: string): void => {
-      t.store.markDelivered(sink, t.store.pendingDeliveries(sink, { limit: 100 }).map((d) => d.readingId));
+      t.store.markDelivered(sink, rangesOf(t.store.pendingDeliveries(sink, { limit: 100 }).map((d) => d.readingId)));
     };
     drained('influxdb');
     drained('domoticz');

@@ -1,13 +1,14 @@
 // Test material for the store: fresh temp folders, readings built through the real codec and
 // catalogue (toReading over KMP records), and job runs as the daemon hands them over.
 
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeNumber, parseDecimal, type KmpNumber } from '../../src/kmp/index.js';
 import { toReading, type RegisterReading } from '../../src/registers/index.js';
-import { Store, StoreError, type JobRunInput, type StoreErrorCode, type StoreOptions } from '../../src/store/index.js';
+import { Store, StoreError, type JobRunInput, type PendingItem, type PendingRun, type StoreErrorCode, type StoreOptions } from '../../src/store/index.js';
 import { assertThrowsCode } from '../support/assertions.js';
 
 export const DAY_MS = 86_400_000;
@@ -112,4 +113,12 @@ export function count(path: string, table: string): number {
 /** Runs fn and asserts it throws a StoreError with this code; returns the error for more checks. */
 export function assertStoreError(fn: () => unknown, code: StoreErrorCode): StoreError {
   return assertThrowsCode(fn, StoreError, code);
+}
+
+/** A page of pendingRuns of a store opened without renderers: every run comes as readings. */
+export function readingRuns(items: readonly PendingItem[]): PendingRun[] {
+  return items.map((item) => {
+    assert.ok(!('payload' in item), 'a payload from a store opened without renderers');
+    return item;
+  });
 }

@@ -95,6 +95,32 @@ const seeds: Record<number, { seed(db: Database): void; check(store: Store): voi
       assert.deepEqual(store.pendingDeliveries('influxdb', { afterReadingId: 1, limit: 2 }).map((d) => d.readingId), [4, 5]);
     },
   },
+  3: {
+    // A stored line beside a queued run: influxdb owes run 2 whole (readings 2…3) with its line.
+    seed(db) {
+      db.exec(`
+        INSERT INTO meters (id, name, model, serial) VALUES (1, 'home', 'multical-402', 70000402);
+        INSERT INTO jobs (id, name) VALUES (1, 'live');
+        INSERT INTO registers (id, name) VALUES (60, 'heat_energy'), (80, 'power');
+        INSERT INTO units (code, symbol) VALUES (2, 'kWh'), (22, 'kW');
+        INSERT INTO sinks (id, name, enabled, payload_format) VALUES (1, 'influxdb', 1, 'influxdb-line-ms/1');
+        INSERT INTO runs (id, meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count)
+          VALUES (1, 1, 1, 1768212000000, 1768212001000, 'ok', NULL, NULL, 1),
+                 (2, 1, 1, 1768212300000, 1768212301000, 'ok', NULL, NULL, 2);
+        INSERT INTO readings (id, run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
+          VALUES (1, 1, 60, '55648', 2, 55648, 0, 0, NULL),
+                 (2, 2, 60, '55649', 2, 55649, 0, 0, NULL), (3, 2, 80, '3.1', 22, 31, -1, 0, NULL);
+        INSERT INTO outbox_ranges (sink_id, first_reading_id, last_reading_id) VALUES (1, 2, 3);
+        INSERT INTO outbox_payloads (sink_id, first_reading_id, last_reading_id, payload)
+          VALUES (1, 2, 3, 'kamstrup,meter=home,model=multical-402,serial=70000402 heat_energy=55649,power=3.1 1768212300000');
+      `);
+    },
+    check(store) {
+      assert.deepEqual(store.status().sinks.map((s) => [s.name, s.pending]), [['influxdb', 2]]);
+      assert.deepEqual(store.pendingDeliveries('influxdb', { limit: 10 }).map((d) => d.readingId), [2, 3]);
+      assert.equal(count(store.path, "outbox_payloads WHERE first_reading_id = 2 AND last_reading_id = 3 AND payload LIKE 'kamstrup,%'"), 1);
+    },
+  },
 };
 
 function sha256(path: string): string {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
-import type { Store } from '../../src/store/index.js';
+import { rangesOf, type Store } from '../../src/store/index.js';
 import { assertStoreError, count, DAY_MS, jobRun, liveReadings, statisticsReadings, tempStore } from './helpers.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -14,7 +14,7 @@ function deliverAll(store: Store, sink: string): void {
   for (;;) {
     const page = store.pendingDeliveries(sink, { limit: 1000 });
     if (page.length === 0) return;
-    store.markDelivered(sink, page.map((d) => d.readingId));
+    store.markDelivered(sink, rangesOf(page.map((d) => d.readingId)));
   }
 }
 
@@ -33,20 +33,20 @@ describe('prune', () => {
     runs.E = s.recordJobRun(jobRun({ readAt: daysAgo(460), outcome: 'failed', error: 'no answer', readings: [] })).runId;
     runs.B = s.recordJobRun(jobRun({ readAt: daysAgo(450), readings: liveReadings(1) })).runId;
     const [rejected, pending, ...rest] = s.pendingDeliveries('influxdb', { limit: 100 });
-    s.markDelivered('influxdb', rest.map((d) => d.readingId));
+    s.markDelivered('influxdb', rangesOf(rest.map((d) => d.readingId)));
     s.markRejected('influxdb', rejected?.readingId ?? 0, 'HTTP 400: field type conflict');
     runs.pending = pending?.readingId ?? 0;
     runs.rejected = rejected?.readingId ?? 0;
     runs.C = s.recordJobRun(jobRun({ readAt: daysAgo(420), job: 'statistics', readings: statisticsReadings() })).runId;
     runs.F = s.recordJobRun(jobRun({ readAt: daysAgo(600), meter: 'garage', outcome: 'failed', error: 'no answer', readings: [] })).runId;
     runs.D = s.recordJobRun(jobRun({ readAt: daysAgo(10), readings: liveReadings(2) })).runId;
-    s.markDelivered('influxdb', s.pendingDeliveries('influxdb', { afterReadingId: runs.pending, limit: 100 }).map((d) => d.readingId));
+    s.markDelivered('influxdb', rangesOf(s.pendingDeliveries('influxdb', { afterReadingId: runs.pending, limit: 100 }).map((d) => d.readingId)));
   });
   afterEach(() => t.cleanup());
 
   it('deletes delivered old readings, keeps pending and rejected ones and counts them', () => {
     const result = t.store.prune({ olderThanDays: 400, now });
-    assert.deepEqual(result, { readings: 9 + 7 + 20, runs: 2, keptUndelivered: 2 });
+    assert.deepEqual(result, { readings: 9 + 7 + 20, runs: 2, keptUndelivered: 2, payloads: 0 });
     assert.equal(count(t.path, 'readings'), 9 + 2);
     const left = [...t.store.exportReadings()];
     assert.deepEqual(
@@ -72,20 +72,40 @@ describe('prune', () => {
 
   it('is idempotent, and deletes a reading once its last sink has it; a rejected one never', () => {
     t.store.prune({ olderThanDays: 400, now });
-    assert.deepEqual(t.store.prune({ olderThanDays: 400, now }), { readings: 0, runs: 0, keptUndelivered: 2 });
-    assert.equal(t.store.markDelivered('influxdb', [runs.pending ?? 0]), 1);
-    assert.deepEqual(t.store.prune({ olderThanDays: 400, now }), { readings: 1, runs: 0, keptUndelivered: 1 });
+    assert.deepEqual(t.store.prune({ olderThanDays: 400, now }), { readings: 0, runs: 0, keptUndelivered: 2, payloads: 0 });
+    assert.equal(t.store.markDelivered('influxdb', rangesOf([runs.pending ?? 0])), 1);
+    assert.deepEqual(t.store.prune({ olderThanDays: 400, now }), { readings: 1, runs: 0, keptUndelivered: 1, payloads: 0 });
     // Even an age of 0 keeps what a sink refused, and the newest runs.
     const all = t.store.prune({ olderThanDays: 0, now });
-    assert.deepEqual(all, { readings: 9, runs: 0, keptUndelivered: 1 });
+    assert.deepEqual(all, { readings: 9, runs: 0, keptUndelivered: 1, payloads: 0 });
     assert.equal(count(t.path, 'readings'), 1);
     assert.equal(count(t.path, 'runs'), 4);
+  });
+
+  it('deletes the stored payloads of runs no longer owed whole, in steps, and keeps those of runs still owed', () => {
+    const lines = { format: 'test-line/1', render: (run: { readAt: Date }): string => `line ${run.readAt.getTime()}` };
+    const p = tempStore({ renderers: { influxdb: lines } });
+    try {
+      for (let i = 0; i < 30; i++) p.store.recordJobRun(jobRun({ readAt: daysAgo(30 - i), readings: liveReadings(i) }));
+      const ids = p.store.pendingDeliveries('influxdb', { limit: 1000 }).map((d) => d.readingId);
+      // 20 runs delivered, one in part (its first four readings): 21 payloads to go, 9 to keep.
+      p.store.markDelivered('influxdb', rangesOf(ids.slice(0, 20 * 9 + 4)));
+      assert.equal(count(p.path, 'outbox_payloads'), 30, 'delivery leaves them');
+      const steps = [...p.store.pruneChunks({ olderThanDays: 400, now, chunkSize: 8 })];
+      assert.deepEqual(steps.map((step) => step.payloads), [8, 16]);
+      assert.equal(p.store.prune({ olderThanDays: 400, now }).payloads, 0);
+      assert.equal(count(p.path, 'outbox_payloads'), 9);
+      const kinds = p.store.pendingRuns('influxdb', { limit: 1000 }).map((item) => ('payload' in item ? item.payload : item.readings.length));
+      assert.deepEqual(kinds, [5, ...Array.from({ length: 9 }, (_, i) => `line ${daysAgo(9 - i).getTime()}`)]);
+    } finally {
+      p.cleanup();
+    }
   });
 
   it('works in bounded steps, one transaction each, with the same totals', () => {
     const steps = [...t.store.pruneChunks({ olderThanDays: 400, now, chunkSize: 9 })];
     assert.equal(steps.length, 3); // F+A (1+9 readings), E+B (1+9), C (20): each step stops at 9 or more
-    assert.deepEqual(steps.at(-1), { readings: 36, runs: 2, keptUndelivered: 2 });
+    assert.deepEqual(steps.at(-1), { readings: 36, runs: 2, keptUndelivered: 2, payloads: 0 });
     // Totals only grow from step to step.
     for (let i = 1; i < steps.length; i++) assert.ok((steps[i]?.readings ?? 0) >= (steps[i - 1]?.readings ?? 0));
   });

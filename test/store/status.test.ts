@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { rangesOf } from '../../src/store/index.js';
 import { jobRun, liveReadings, readingOf, statisticsReadings, tempStore } from './helpers.js';
 
 const at = (time: string): Date => new Date(`2026-01-12T${time}Z`);
@@ -75,7 +76,7 @@ describe('status', () => {
     s.recordJobRun(jobRun({ readAt: at('10:05:00'), readings: liveReadings(1) }));
     // influxdb took the first run, refused one reading of the second; domoticz took nothing.
     const first = s.pendingDeliveries('influxdb', { limit: 9 });
-    s.markDelivered('influxdb', first.map((d) => d.readingId));
+    s.markDelivered('influxdb', rangesOf(first.map((d) => d.readingId)));
     const [refused] = s.pendingDeliveries('influxdb', { limit: 1 });
     s.markRejected('influxdb', refused?.readingId ?? 0, 'HTTP 400: partial write: field type conflict');
 

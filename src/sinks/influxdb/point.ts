@@ -12,6 +12,7 @@
 
 import { isDateTimeUnit } from '../../kmp/index.js';
 import { registerById } from '../../registers/index.js';
+import type { PayloadRenderer } from '../../store/index.js';
 import { toCanonical } from '../canonical-units.js';
 
 export const MEASUREMENT = 'kamstrup';
@@ -22,7 +23,7 @@ export interface PointReading {
   readonly value: string;
   readonly unitCode: number;
   /** Date and time registers' text; null while the meter holds no date. */
-  readonly text: string | null;
+  readonly text?: string | null;
 }
 
 export interface PointRun {
@@ -100,6 +101,15 @@ export function toLine(run: PointRun, precision: LinePrecision): string | null {
   parts.push(' ', precision === 'ms' ? String(ms) : `${ms}000000`);
   return parts.join('');
 }
+
+/**
+ * What both API flavours send for a run: its line, with precision=ms. The format's version
+ * changes whenever the line of a run would, so lines stored by an older version are dropped.
+ */
+export const influxLines: PayloadRenderer = {
+  format: 'influxdb-line-ms/1',
+  render: (run) => toLine(run, 'ms'),
+};
 
 /** A tag in key order (meter, model, serial); an empty value is left out, as Point does. */
 function tag(key: string, value: string): string {

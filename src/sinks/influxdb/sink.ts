@@ -1,13 +1,14 @@
 // InfluxDB as a sink, in both flavours: v2 (token, org, bucket through the client library's
 // write API: InfluxDB 2.x, 3.x, 1.8+, VictoriaMetrics) and v1 (POST /write with database,
 // retention policy and basic auth: InfluxDB 1.x, including Debian's 1.6). Both send the same
-// line protocol from the same Point. The client library is used one batch at a time, without
+// line protocol (point.ts). The client library is used one batch at a time, without
 // its own retries or buffer (memory only, dropped on close): the store's outbox is the buffer.
 
 import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import type { InfluxDbSinkConfig } from '../../config/index.js';
-import { kindOfStatus, retryAfterMs, SinkError, type Sink, type SinkPoint, type SinkRun } from '../../delivery/sink.js';
-import { toLine } from './point.js';
+import { kindOfStatus, retryAfterMs, SinkError, type Sink } from '../../delivery/sink.js';
+import type { PayloadRun } from '../../store/index.js';
+import { influxLines } from './point.js';
 
 export const INFLUXDB_SINK = 'influxdb';
 
@@ -26,10 +27,10 @@ abstract class InfluxSink implements Sink {
     this.batchSize = config.batchSize;
   }
 
-  toPoints(run: SinkRun): SinkPoint[] {
-    // Written with precision=ms. A run whose every register is a date not set yet has no
-    // field: nothing to send, but its readings count as delivered.
-    return [{ line: toLine(run, 'ms') ?? '', readingIds: run.readings.map((r) => r.readingId) }];
+  readonly format = influxLines.format;
+
+  render(run: PayloadRun): string | null {
+    return influxLines.render(run);
   }
 
   abstract write(lines: readonly string[]): Promise<void>;
