@@ -132,6 +132,10 @@ class InfluxV2Sink extends InfluxSink {
       maxRetries: 0,
       maxBufferLines: 1,
       writeFailed: (error) => Promise.reject(error),
+      // Uncompressed, as the v1 writes: the library gzips bodies over 1 kB, which only batches of
+      // a backlog reach, and on the same machine or a LAN compressing them costs more than it
+      // saves (a 1 M-reading drain to VictoriaMetrics: 0.50 s with gzip, 0.36 s without).
+      gzipThreshold: Number.POSITIVE_INFINITY,
     });
   }
 
