@@ -140,13 +140,13 @@ console.log(`write    ${fmt(written)} readings in ${fmt(runs)} runs (${fmt(spanD
 console.log(`         ${fmt(writeRate)} readings/s, ${fmt(rate(runs, writeMs))} runs/s; target ≥ ${fmt(TARGET_READINGS_PER_S)}: ratio ${(writeRate / TARGET_READINGS_PER_S).toFixed(2)}`);
 console.log(`size     with every reading queued for the sink: ${fmt(perReading(queued.fileBytes), 1)} bytes/reading ` +
   `(file ${mb(queued.fileBytes)} after checkpoint); target ≤ ${TARGET_BYTES_PER_READING}: ratio ${(perReading(queued.fileBytes) / TARGET_BYTES_PER_READING).toFixed(2)}`);
-console.log(`         after the sink took everything: ${fmt(perReading(delivered.usedBytes), 1)} bytes/reading in use (file ${mb(delivered.fileBytes)})`);
+console.log(`         after the sink took everything: ${fmt(perReading(delivered.usedBytes), 1)} bytes/reading in use (file ${mb(delivered.fileBytes)}; the lines go at the next prune)`);
 const objects = [...queued.byObject].filter(([, bytes]) => bytes / written >= 0.05);
 console.log(`         by table and index: ${objects.map(([name, bytes]) => `${name} ${fmt(bytes / written, 1)}`).join(', ')}`);
 console.log(`drain    ${fmt(drained)} deliveries (pendingRuns pages of 5000 + markDelivered) in ${fmt(drainMs / 1000, 2)} s: ${fmt(rate(drained, drainMs))} readings/s`);
 console.log(`export   ${fmt(exported)} rows in ${fmt(exportMs / 1000, 2)} s: ${fmt(rate(exported, exportMs))} rows/s; ` +
   `resident memory ${mb(rssBefore)} before, ${mb(rssPeak)} at most while exporting`);
-console.log(`prune    ${fmt(pruned.readings)} readings and ${fmt(pruned.runs)} runs older than ${fmt(spanDays / 2, 0)} days in ${fmt(pruneMs / 1000, 2)} s ` +
+console.log(`prune    ${fmt(pruned.readings)} readings and ${fmt(pruned.runs)} runs older than ${fmt(spanDays / 2, 0)} days, and ${fmt(pruned.payloads)} delivered runs' lines, in ${fmt(pruneMs / 1000, 2)} s ` +
   `(chunks of 5000): ${fmt(rate(pruned.readings, pruneMs))} readings/s; kept undelivered ${pruned.keptUndelivered}; ` +
   `file ${mb(afterPrune.fileBytes)}, ${mb(afterPrune.freeBytes)} free for reuse`);
 console.log(`resident memory at the end ${mb(process.memoryUsage().rss)}`);
