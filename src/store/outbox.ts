@@ -37,12 +37,12 @@ interface PendingRow extends ReadingColumns {
 export const MAX_PENDING_LIMIT = 10_000;
 
 /**
- * Adds the configured sinks that the database does not know yet, and returns the id of each.
+ * Adds the configured sinks that the database does not know yet, and returns the id of each by name.
  * It does not touch the `enabled` flags: a `status` or `export` command opening the file next
  * to the daemon (perhaps with no sinks at all) must not change what the daemon delivers. The
  * flags follow the process that writes readings: see markEnabledSinks.
  */
-export function registerSinks(db: Database, path: string, names: readonly string[]): number[] {
+export function registerSinks(db: Database, path: string, names: readonly string[]): Map<string, number> {
   for (const name of names) {
     if (typeof name !== 'string' || name.trim() === '' || name !== name.trim()) {
       throw new StoreError('invalid-input', `sink name "${String(name)}" for ${path} must be a non-empty name without surrounding spaces.`, { path });
@@ -59,7 +59,7 @@ export function registerSinks(db: Database, path: string, names: readonly string
     }).immediate();
   }
   const ids = new Map(select.all().map((row) => [row.name, row.id]));
-  return wanted.map((name) => ids.get(name) ?? 0);
+  return new Map(wanted.map((name) => [name, ids.get(name) ?? 0]));
 }
 
 /**
@@ -80,6 +80,8 @@ export function markEnabledSinks(db: Database, sinkIds: readonly number[]): void
  * rendered from the readings when they are sent, as runs without a payload always are.
  */
 export function registerPayloadFormats(db: Database, formats: ReadonlyMap<number, string>): void {
+  // status and export render nothing: no query at their start.
+  if (formats.size === 0) return;
   const stored = new Map(db.prepare<[], [number, string | null]>('SELECT id, payload_format FROM sinks').raw(true).all());
   const changed = [...formats].filter(([sinkId, format]) => stored.get(sinkId) !== format);
   if (changed.length === 0) return;
@@ -241,15 +243,16 @@ export class Outbox {
     return hit.reduce((sum, queued) => sum + overlap(queued, range), 0);
   }
 
-  /** The rows of `page` in the sink's ranges after `after`, one array per range, up to `limit` rows in all. */
-  private *pages<Row>(sinkId: number, after: number, limit: number, page: Statement<[number, number, number], Row>): Generator<Row[]> {
+  /**
+   * Walks the sink's ranges after `after`, oldest first, handing `take` each stretch of owed ids
+   * (after `from`, up to `to`) and how many readings are still wanted; `take` returns how many it
+   * took. Within a range the ids are consecutive, so `limit` readings cost a page, not the backlog.
+   */
+  private walk(sinkId: number, after: number, limit: number, take: (from: number, to: number, wanted: number) => number): void {
     let wanted = limit;
     for (const [first, last] of this.rangesAfter.all(sinkId, after)) {
-      const rows = page.all(Math.max(after, first - 1), last, wanted);
-      if (rows.length === 0) continue;
-      yield rows;
-      wanted -= rows.length;
-      if (wanted === 0) return;
+      wanted -= take(Math.max(after, first - 1), last, wanted);
+      if (wanted <= 0) return;
     }
   }
 
@@ -263,7 +266,13 @@ export class Outbox {
 
   pendingDeliveries(sink: string, options: PendingOptions): PendingDelivery[] {
     const after = this.checkPage('pendingDeliveries', sink, options);
-    return [...this.pages(this.idOf(sink), after, options.limit, this.pending)].flat().map((row) => ({
+    const rows: PendingRow[] = [];
+    this.walk(this.idOf(sink), after, options.limit, (from, to, wanted) => {
+      const page = this.pending.all(from, to, wanted);
+      rows.push(...page);
+      return page.length;
+    });
+    return rows.map((row) => ({
       readingId: row.readingId,
       meter: row.meter,
       model: row.model,
@@ -282,39 +291,40 @@ export class Outbox {
   pendingRuns(sink: string, options: PendingOptions): PendingItem[] {
     const after = this.checkPage('pendingRuns', sink, options);
     const sinkId = this.idOf(sink);
+    const rendered = this.renderedSinkIds.has(sinkId);
     const items: PendingItem[] = [];
-    let wanted = options.limit;
     let namesRead = false;
-    /** The readings after `from` up to `to` (and `wanted`), grouped by run. */
-    const readings = (from: number, to: number): void => {
-      const rows = this.pendingLean.all(from, to, wanted);
-      if (rows.length === 0) return;
-      // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
-      if (!namesRead) this.refreshNames();
-      namesRead = true;
-      this.groupByRun(rows, items);
-      wanted -= rows.length;
-    };
-    for (const [first, last] of this.rangesAfter.all(sinkId, after)) {
-      let cursor = Math.max(after, first - 1);
-      if (this.renderedSinkIds.has(sinkId)) {
-        // The ids of a range are consecutive, so the next `wanted` readings start no later than
-        // cursor + wanted: the runs starting there are the page, the last one whole.
-        for (const [from, to, payload] of this.payloadsBetween.all(sinkId, cursor, Math.min(last, cursor + wanted))) {
+    this.walk(sinkId, after, options.limit, (from, to, wanted) => {
+      let cursor = from;
+      let left = wanted;
+      /** The readings after the cursor up to `upTo` (and `left`), grouped by run. */
+      const readings = (upTo: number): void => {
+        const rows = this.pendingLean.all(cursor, upTo, left);
+        if (rows.length === 0) return;
+        // Names are read afresh per page (a handful of rows): a meter's serial may have been learned since.
+        if (!namesRead) this.refreshNames();
+        namesRead = true;
+        this.groupByRun(rows, items);
+        left -= rows.length;
+      };
+      if (rendered) {
+        // The next `left` readings start no later than cursor + left: the runs starting there
+        // are the page, the last one whole.
+        for (const [first, last, payload] of this.payloadsBetween.all(sinkId, cursor, Math.min(to, cursor + left))) {
           // The range ends inside its run (the rest was delivered or parked): what is still owed
           // of that run is read from its readings below.
-          if (to > last) break;
-          if (from > cursor + 1) readings(cursor, from - 1);
-          if (wanted <= 0) return items;
-          items.push({ firstReadingId: from, lastReadingId: to, payload });
-          wanted -= to - from + 1;
-          cursor = to;
-          if (wanted <= 0) return items;
+          if (last > to) break;
+          if (first > cursor + 1) readings(first - 1);
+          if (left <= 0) break;
+          items.push({ firstReadingId: first, lastReadingId: last, payload });
+          left -= last - first + 1;
+          cursor = last;
+          if (left <= 0) break;
         }
       }
-      if (cursor < last) readings(cursor, last);
-      if (wanted <= 0) return items;
-    }
+      if (left > 0 && cursor < to) readings(to);
+      return wanted - left;
+    });
     return items;
   }
 

@@ -95,13 +95,13 @@ export class Store {
       migrate(db, { migrations, path, now });
       db.pragma('foreign_keys = ON');
       const sinkIds = registerSinks(db, path, options.sinks);
-      const renderers = renderersById(options, sinkIds, path);
+      const renderers = renderersById(options.renderers ?? {}, sinkIds, path);
       registerPayloadFormats(db, new Map([...renderers].map(([sinkId, renderer]) => [sinkId, renderer.format])));
       const outbox = new Outbox(db, path, now, new Set(renderers.keys()));
       return new Store(
         db,
         path,
-        new RunWriter(db, path, sinkIds, outbox, renderers),
+        new RunWriter(db, path, [...sinkIds.values()], outbox, renderers),
         outbox,
         new Pruner(db, path),
         new StatusReader(db, outbox),
@@ -198,13 +198,12 @@ export class Store {
   }
 }
 
-/** The options' renderers by sink id; each must render for one of the options' sinks. */
-function renderersById(options: StoreOptions, sinkIds: readonly number[], path: string): Map<number, PayloadRenderer> {
-  const idByName = new Map([...new Set(options.sinks)].map((name, i) => [name, sinkIds[i] ?? 0]));
+/** The renderers by sink id; each must render for one of the sinks the store is opened with. */
+function renderersById(byName: Readonly<Record<string, PayloadRenderer>>, sinkIds: ReadonlyMap<string, number>, path: string): Map<number, PayloadRenderer> {
   const renderers = new Map<number, PayloadRenderer>();
-  for (const [name, renderer] of Object.entries(options.renderers ?? {})) {
-    const sinkId = idByName.get(name);
-    if (sinkId === undefined) throw new StoreError('invalid-input', `a payload renderer for "${name}", which is not one of the sinks opened with ${path} (${options.sinks.join(', ') || 'none'}).`, { path });
+  for (const [name, renderer] of Object.entries(byName)) {
+    const sinkId = sinkIds.get(name);
+    if (sinkId === undefined) throw new StoreError('invalid-input', `a payload renderer for "${name}", which is not one of the sinks opened with ${path} (${[...sinkIds.keys()].join(', ') || 'none'}).`, { path });
     renderers.set(sinkId, renderer);
   }
   return renderers;
