@@ -17,7 +17,7 @@ import { decodeGetRegisterResponse, encodeGetRegisterResponse } from '../src/kmp
 import { toReading, type RegisterReading } from '../src/registers/index.js';
 import { SimulatedMultical402 } from '../src/simulator/multical-402.js';
 import { influxLines } from '../src/sinks/influxdb/point.js';
-import { rangesOf, Store, type IdRange, type JobRunInput, type StoreOptions } from '../src/store/index.js';
+import { readingRangesOf, Store, type JobRunInput, type StoreOptions } from '../src/store/index.js';
 
 const argument = process.argv.indexOf('--readings');
 const TOTAL = argument > 0 ? Number(process.argv[argument + 1]) : 1_000_000;
@@ -105,7 +105,7 @@ const d0 = performance.now();
 for (let after = 0; ; ) {
   const page = drainStore.pendingRuns(SINK, { afterReadingId: after, limit: 5000 });
   if (page.length === 0) break;
-  const readings = page.flatMap((item): IdRange[] => ('payload' in item ? [[item.firstReadingId, item.lastReadingId]] : rangesOf(item.readings.map((r) => r.readingId))));
+  const readings = page.flatMap(readingRangesOf);
   drained += drainStore.markDelivered(SINK, readings);
   after = readings[readings.length - 1]?.[1] ?? after;
 }

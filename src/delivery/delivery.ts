@@ -7,7 +7,7 @@
 // the two meet only in SQLite.
 
 import type { Logger } from '../log/logger.js';
-import { rangesOf, type IdRange, type PendingItem, type PendingRun } from '../store/index.js';
+import { readingRangesOf, type IdRange, type PendingItem, type PendingRun } from '../store/index.js';
 import { SinkError, type Sink, type SinkPoint } from './sink.js';
 
 export interface DeliveryStore {
@@ -93,11 +93,10 @@ export class Delivery {
 
   /** Writes one batch (marking the one before and reading the next meanwhile) and returns the batch to write after it. */
   private async step(current: Batch | null, signal: AbortSignal): Promise<Batch | null> {
-    // Reading from the front of the backlog: what was confirmed must be out of it first.
-    if (!current) this.markConfirmed();
+    // Reading from the front of the backlog, or idle: what was confirmed must be out of it first.
+    if (!current?.points.length) this.markConfirmed();
     const batch = current ?? this.nextBatch();
     if (batch.points.length === 0) {
-      this.markConfirmed();
       await sleep(this.pollMs, signal);
       return null;
     }
@@ -172,7 +171,7 @@ export class Delivery {
           open = item;
           continue;
         }
-        points.push({ line: item.payload, readings: [[item.firstReadingId, item.lastReadingId]] });
+        points.push({ line: item.payload, readings: readingRangesOf(item) });
         last = item.lastReadingId;
         if (points.length >= this.sink.batchSize) return { points, lastReadingId: last };
       }
@@ -189,7 +188,7 @@ export class Delivery {
   private pointOf(run: PendingRun): SinkPoint {
     // A run whose every register is a date not set yet has no line: nothing to send, but its
     // readings count as delivered.
-    return { line: this.sink.render(run) ?? '', readings: rangesOf(run.readings.map((reading) => reading.readingId)) };
+    return { line: this.sink.render(run) ?? '', readings: readingRangesOf(run) };
   }
 
   /**

@@ -1,6 +1,8 @@
 // Sets of reading ids as sorted, disjoint ranges of integers [first, last], for a sink's
 // backlog: a set of a million consecutive ids is one range.
 
+import type { PendingItem } from './types.js';
+
 /** first and last id, inclusive. */
 export type IdRange = readonly [first: number, last: number];
 
@@ -37,6 +39,11 @@ export function difference(ranges: readonly IdRange[], cuts: readonly IdRange[])
 /** How many ids two ranges share. */
 export function overlap([first, last]: IdRange, [otherFirst, otherLast]: IdRange): number {
   return Math.max(0, Math.min(last, otherLast) - Math.max(first, otherFirst) + 1);
+}
+
+/** The readings a pending run carries, as ranges: what marking it delivered takes. */
+export function readingRangesOf(item: PendingItem): IdRange[] {
+  return 'payload' in item ? [[item.firstReadingId, item.lastReadingId]] : rangesOf(item.readings.map((reading) => reading.readingId));
 }
 
 /** A list of ids as ranges. A delivered batch is ascending and nearly always one range: one pass, no sort. */

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { rangesOf, Store, type PayloadRenderer, type PayloadRun, type PendingItem } from '../../src/store/index.js';
+import { rangesOf, readingRangesOf, Store, type PayloadRenderer, type PayloadRun, type PendingItem } from '../../src/store/index.js';
 import { assertStoreError, count, jobRun, liveReadings, rawDatabase, readingRuns, statisticsReadings, tempStore } from './helpers.js';
 
 const at = (minute: number): Date => new Date(Date.UTC(2026, 0, 12, 10, minute));
@@ -24,7 +24,7 @@ function renderer(format = 'test-line/1'): PayloadRenderer & { calls: number } {
 
 /** The reading ids of a page, whichever way each run comes. */
 function idsOf(items: readonly PendingItem[]): number[] {
-  return items.flatMap((item) => ('payload' in item ? Array.from({ length: item.lastReadingId - item.firstReadingId + 1 }, (_, i) => item.firstReadingId + i) : item.readings.map((r) => r.readingId)));
+  return items.flatMap(readingRangesOf).flatMap(([first, last]) => Array.from({ length: last - first + 1 }, (_, i) => first + i));
 }
 
 const PAYLOADS = 'outbox_payloads';
