@@ -7,8 +7,8 @@
 // the two meet only in SQLite.
 
 import type { Logger } from '../log/logger.js';
-import { readingRangesOf, type IdRange, type PendingItem, type PendingRun } from '../store/index.js';
-import { SinkError, type Sink, type SinkPoint } from './sink.js';
+import { readingRangesOf, splitPayloads, type IdRange, type PendingItem, type PendingPayloads, type PendingRun } from '../store/index.js';
+import { SinkError, type Sink } from './sink.js';
 
 export interface DeliveryStore {
   pendingRuns(sink: string, options: { afterReadingId?: number; limit: number }): PendingItem[];
@@ -35,8 +35,17 @@ export interface BatchResult {
   readonly rejected: number;
 }
 
+/** A run rendered now from its readings (queued again by backfill, or owed in part). */
+interface RenderedRun {
+  readonly line: string;
+  readonly readings: readonly IdRange[];
+}
+
+/** What a batch is made of: the stored payloads of consecutive runs, or a run rendered now. */
+type Point = PendingPayloads | RenderedRun;
+
 interface Batch {
-  readonly points: SinkPoint[];
+  readonly points: Point[];
   /** The newest reading in the batch: the next batch starts after it. */
   readonly lastReadingId: number | undefined;
 }
@@ -141,11 +150,12 @@ export class Delivery {
   }
 
   /**
-   * Up to batchSize points from the pending runs after `after`: payloads as stored, runs without
+   * Up to batchSize runs from the pending runs after `after`: payloads as stored, runs without
    * one rendered from their readings.
    */
   private nextBatch(after?: number): Batch {
-    const points: SinkPoint[] = [];
+    const points: Point[] = [];
+    let runs = 0;
     // The newest run read from readings: the next page may go on with it, so it is rendered last.
     let open = null as PendingRun | null;
     // The last reading of the newest point in `points`.
@@ -162,58 +172,67 @@ export class Delivery {
           continue;
         }
         if (open) {
-          points.push(this.pointOf(open));
+          points.push(this.rendered(open));
+          runs++;
           last = lastReadingOf(open);
           open = null;
-          if (points.length >= this.sink.batchSize) return { points, lastReadingId: last };
+          if (runs >= this.sink.batchSize) return { points, lastReadingId: last };
         }
         if (!payload) {
           open = item;
           continue;
         }
-        points.push({ line: item.payload, readings: readingRangesOf(item) });
-        last = item.lastReadingId;
-        if (points.length >= this.sink.batchSize) return { points, lastReadingId: last };
+        // Only what fills the batch: the next batch reads the rest again.
+        const [taken] = splitPayloads(item, this.sink.batchSize - runs);
+        points.push(taken);
+        runs += taken.runs;
+        last = taken.lastReadingId;
+        if (runs >= this.sink.batchSize) return { points, lastReadingId: last };
       }
       // A short page is the end of the backlog.
       if (readings < PAGE_READINGS) break;
     }
     if (open) {
-      points.push(this.pointOf(open));
+      points.push(this.rendered(open));
       last = lastReadingOf(open);
     }
     return { points, lastReadingId: last };
   }
 
-  private pointOf(run: PendingRun): SinkPoint {
+  private rendered(run: PendingRun): RenderedRun {
     // A run whose every register is a date not set yet has no line: nothing to send, but its
     // readings count as delivered.
     return { line: this.sink.render(run) ?? '', readings: readingRangesOf(run) };
   }
 
   /**
-   * Writes the points; a refused batch is split until the refused points are found and parked.
+   * Writes the points; a refused batch is split until the refused runs are found and parked.
    * Returns the readings the server took, for the caller to mark delivered.
    */
-  private async writePoints(points: readonly SinkPoint[]): Promise<{ delivered: IdRange[]; rejected: number }> {
-    const lines = points.map((p) => p.line).filter((line) => line !== '');
+  private async writePoints(points: readonly Point[]): Promise<{ delivered: IdRange[]; rejected: number }> {
+    const texts: string[] = [];
+    for (const point of points) {
+      const text = textOf(point);
+      if (text !== '') texts.push(text);
+    }
     try {
-      if (lines.length > 0) await this.sink.write(lines);
+      if (texts.length > 0) await this.sink.write(texts);
     } catch (error) {
       if (!(error instanceof SinkError) || (error.kind !== 'rejected' && error.kind !== 'too-large')) throw error;
-      if (points.length > 1) {
-        const half = Math.ceil(points.length / 2);
-        const first = await this.writePoints(points.slice(0, half));
-        const second = await this.writePoints(points.slice(half));
+      const halves = halve(points);
+      if (halves) {
+        const first = await this.writePoints(halves[0]);
+        const second = await this.writePoints(halves[1]);
         return { delivered: [...first.delivered, ...second.delivered], rejected: first.rejected + second.rejected };
       }
-      const [point] = points as [SinkPoint];
-      for (const [first, last] of point.readings) for (let id = first; id <= last; id++) this.store.markRejected(this.sink.name, id, error.message);
-      const rejected = countOf(point.readings);
-      this.logger.error({ line: point.line.slice(0, 500), readings: rejected }, `a point was refused and parked as rejected: ${error.message}`);
+      const [point] = points as [Point];
+      const readings = readingsOf(point);
+      for (const [first, last] of readings) for (let id = first; id <= last; id++) this.store.markRejected(this.sink.name, id, error.message);
+      const rejected = countOf(readings);
+      this.logger.error({ line: textOf(point).slice(0, 500), readings: rejected }, `a point was refused and parked as rejected: ${error.message}`);
       return { delivered: [], rejected };
     }
-    return { delivered: points.flatMap((p) => p.readings), rejected: 0 };
+    return { delivered: points.flatMap(readingsOf), rejected: 0 };
   }
 
   /** Logs a failure once per streak and returns how long to wait before the next try. */
@@ -242,6 +261,26 @@ export class Delivery {
 export function backoffMs(failures: number, minMs: number, maxMs: number, random: () => number): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.min(Math.max(failures - 1, 0), 30));
   return Math.round(base * (0.5 + random()));
+}
+
+function textOf(point: Point): string {
+  return 'payload' in point ? point.payload : point.line;
+}
+
+function readingsOf(point: Point): readonly IdRange[] {
+  return 'payload' in point ? [[point.firstReadingId, point.lastReadingId]] : point.readings;
+}
+
+/** The points in two, down to single runs; null for a single run. */
+function halve(points: readonly Point[]): [Point[], Point[]] | null {
+  if (points.length > 1) {
+    const half = Math.ceil(points.length / 2);
+    return [points.slice(0, half), points.slice(half)];
+  }
+  const [point] = points;
+  if (!point || !('payload' in point) || point.runs < 2) return null;
+  const [head, tail] = splitPayloads(point, Math.ceil(point.runs / 2));
+  return tail ? [[head], [tail]] : null;
 }
 
 function lastReadingOf(run: PendingRun): number | undefined {

@@ -2,13 +2,7 @@
 // batch of those and either confirms it or fails in a way the loop can act on. Each sink's I/O
 // lives in src/sinks/<name>.
 
-import type { IdRange, PayloadRenderer } from '../store/index.js';
-
-/** One point: the line (or payload) to send and the stored readings it carries, as ranges of ids. */
-export interface SinkPoint {
-  readonly line: string;
-  readonly readings: readonly IdRange[];
-}
+import type { PayloadRenderer } from '../store/index.js';
 
 export type SinkErrorKind =
   | 'unavailable' // network error, timeout, 429, 5xx: keep the data, back off, try again
@@ -43,8 +37,11 @@ export interface Sink extends PayloadRenderer {
   readonly description: string;
   /** Points per write. */
   readonly batchSize: number;
-  /** Sends the points; resolves once the server confirmed them, or throws SinkError. */
-  write(lines: readonly string[]): Promise<void>;
+  /**
+   * Sends a batch: texts of one or more lines (one per run, newline-separated; the stored lines
+   * of consecutive runs come as one text). Resolves once the server confirmed them all, or throws SinkError.
+   */
+  write(texts: readonly string[]): Promise<void>;
   /** Checks the connection, the credentials and the target; resolves with a problem or null. */
   check(): Promise<string | null>;
   close(): Promise<void>;

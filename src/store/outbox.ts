@@ -17,6 +17,8 @@ type LeanRow = [number, number, number, string, number, string | null];
 type LeanRun = [number, number, number, number];
 /** first reading id, last reading id, payload. */
 type PayloadRow = [number, number, string];
+/** Payloads of consecutive runs: count, first reading id, last reading id, readings, whether one is empty, the payloads joined, the runs' ends. */
+type JoinedPayloadsRow = [number, number | null, number | null, number | null, number | null, string | null, string | null];
 
 interface SinkRow {
   readonly id: number;
@@ -105,6 +107,7 @@ export class Outbox {
   private readonly deleteRanges: Statement<[number]>;
   private readonly insertPayload: Statement<[number, number, number, string]>;
   private readonly payloadsBetween: Statement<[number, number, number], PayloadRow>;
+  private readonly payloadsJoined: Statement<[number, number, number, number, number], JoinedPayloadsRow>;
   private readonly pending: Statement<[number, number, number], PendingRow>;
   private readonly pendingLean: Statement<[number, number, number], LeanRow>;
   private readonly runsBetween: Statement<[number, number], LeanRun>;
@@ -150,6 +153,19 @@ export class Outbox {
     this.payloadsBetween = db
       .prepare<[number, number, number], PayloadRow>(
         'SELECT first_reading_id, last_reading_id, payload FROM outbox_payloads WHERE sink_id = ? AND first_reading_id > ? AND first_reading_id <= ? ORDER BY first_reading_id',
+      )
+      .raw(true);
+    // The same payloads as one text: SQLite joins them faster than JavaScript could read them one
+    // by one, and the delivery loop sends the text as it is. group_concat joins rows in the order
+    // they arrive, so they come from a subquery in primary-key order (its LIMIT, at least one
+    // reading per run, keeps SQLite from flattening it away; the order needs no sort).
+    this.payloadsJoined = db
+      .prepare<[number, number, number, number, number], JoinedPayloadsRow>(
+        `SELECT count(*), min(first_reading_id), max(last_reading_id), sum(last_reading_id - first_reading_id + 1), max(payload = ''),
+                group_concat(payload, char(10)), group_concat(last_reading_id, ',')
+           FROM (SELECT first_reading_id, last_reading_id, payload FROM outbox_payloads
+                  WHERE sink_id = ? AND first_reading_id > ? AND first_reading_id <= ? AND last_reading_id <= ?
+                  ORDER BY first_reading_id LIMIT ?)`,
       )
       .raw(true);
     // Within a range, readings come straight from the readings B-tree by id: the cost is the
@@ -309,17 +325,25 @@ export class Outbox {
       };
       if (rendered) {
         // The next `left` readings start no later than cursor + left: the runs starting there
-        // are the page, the last one whole.
-        for (const [first, last, payload] of this.payloadsBetween.all(sinkId, cursor, Math.min(to, cursor + left))) {
-          // The range ends inside its run (the rest was delivered or parked): what is still owed
-          // of that run is read from its readings below.
-          if (last > to) break;
-          if (first > cursor + 1) readings(first - 1);
-          if (left <= 0) break;
-          items.push({ firstReadingId: first, lastReadingId: last, payload });
-          left -= last - first + 1;
+        // are the page, the last one whole. Nearly always their payloads follow each other
+        // without a gap and go as one text.
+        const [runs, first, last, count, empty, payload, runEnds] = this.payloadsJoined.get(sinkId, cursor, Math.min(to, cursor + left), to, left) ?? [0, null, null, null, null, null, null];
+        if (runs > 0 && first === cursor + 1 && last !== null && count === last - first + 1 && empty === 0 && payload !== null && runEnds !== null) {
+          items.push({ firstReadingId: first, lastReadingId: last, payload, runs, runEnds });
+          left -= count;
           cursor = last;
-          if (left <= 0) break;
+        } else {
+          for (const [first, last, payload] of this.payloadsBetween.all(sinkId, cursor, Math.min(to, cursor + left))) {
+            // The range ends inside its run (the rest was delivered or parked): what is still owed
+            // of that run is read from its readings below.
+            if (last > to) break;
+            if (first > cursor + 1) readings(first - 1);
+            if (left <= 0) break;
+            items.push({ firstReadingId: first, lastReadingId: last, payload, runs: 1, runEnds: String(last) });
+            left -= last - first + 1;
+            cursor = last;
+            if (left <= 0) break;
+          }
         }
       }
       if (left > 0 && cursor < to) readings(to);

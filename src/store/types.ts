@@ -166,15 +166,23 @@ export interface PendingRun extends PayloadRun {
   readonly readings: readonly PendingRunReading[];
 }
 
-/** A run the sink still owes whole, with the payload rendered when it was recorded. */
-export interface PendingPayload {
+/**
+ * Consecutive runs the sink still owes whole, with the payloads rendered when they were
+ * recorded: one per run, in reading order, joined by newlines (a payload holds none). The
+ * delivery loop sends them as they are, and splits them apart only to fill a batch exactly or
+ * to find a payload the server refuses (splitPayloads).
+ */
+export interface PendingPayloads {
   readonly firstReadingId: number;
   readonly lastReadingId: number;
   readonly payload: string;
+  /** How many runs (payloads). */
+  readonly runs: number;
+  /** Each run's last reading id, comma-separated. */
+  readonly runEnds: string;
 }
 
-/** The backlog as the delivery loop reads it, in reading id order. */
-export type PendingItem = PendingRun | PendingPayload;
+export type PendingItem = PendingRun | PendingPayloads;
 
 export interface PendingRunReading {
   readonly readingId: number;

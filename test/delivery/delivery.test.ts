@@ -23,8 +23,10 @@ function scriptedSink(answer: (lines: readonly string[]) => SinkError | null, ba
     writes,
     format: influxLines.format,
     render: (run) => influxLines.render(run),
-    write: (lines) => {
-      writes.push([...lines]);
+    write: (texts) => {
+      // Stored lines of consecutive runs come as one text: recorded line by line.
+      const lines = texts.flatMap((text) => text.split('\n'));
+      writes.push(lines);
       const error = answer(lines);
       return error ? Promise.reject(error) : Promise.resolve();
     },

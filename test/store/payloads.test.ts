@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { rangesOf, readingRangesOf, Store, type PayloadRenderer, type PayloadRun, type PendingItem } from '../../src/store/index.js';
+import { rangesOf, readingRangesOf, splitPayloads, Store, type PayloadRenderer, type PayloadRun, type PendingItem } from '../../src/store/index.js';
 import { assertStoreError, count, jobRun, liveReadings, rawDatabase, readingRuns, statisticsReadings, tempStore } from './helpers.js';
 
 const at = (minute: number): Date => new Date(Date.UTC(2026, 0, 12, 10, minute));
@@ -40,14 +40,15 @@ describe('payloads', () => {
     assert.equal(count(t.path, PAYLOADS), 3, 'one per run, for influxdb only');
     const perRun = liveReadings().length;
     const items = t.store.pendingRuns('influxdb', { limit: 100 });
-    assert.deepEqual(
-      items,
-      [0, 1, 2].map((i) => ({
-        firstReadingId: 1 + i * perRun,
-        lastReadingId: (i + 1) * perRun,
-        payload: `home/live/70000402 ${liveReadings(i).map((r) => r.value).join(',')} ${at(5 * i).getTime()}`,
-      })),
-    );
+    assert.deepEqual(items, [
+      {
+        firstReadingId: 1,
+        lastReadingId: 3 * perRun,
+        payload: [0, 1, 2].map((i) => `home/live/70000402 ${liveReadings(i).map((r) => r.value).join(',')} ${at(5 * i).getTime()}`).join('\n'),
+        runs: 3,
+        runEnds: `${perRun},${2 * perRun},${3 * perRun}`,
+      },
+    ], 'consecutive runs come as one text');
     assert.deepEqual(idsOf(t.store.pendingRuns('influxdb', { limit: 10 })), Array.from({ length: 2 * perRun }, (_, i) => i + 1), 'whole runs: a page may hold a few readings more than asked');
     assert.deepEqual(readingRuns(t.store.pendingRuns('domoticz', { limit: 100 })).map((run) => run.readings.length), [perRun, perRun, perRun]);
   });
@@ -146,5 +147,31 @@ describe('payloads', () => {
     t = tempStore();
     const error = assertStoreError(() => Store.open(t.path, { sinks: ['influxdb'], renderers: { domoticz: renderer() } }), 'invalid-input');
     assert.match(error.message, /renderer for "domoticz", which is not one of the sinks opened with .* \(influxdb\)/);
+  });
+
+  it('of consecutive runs split apart by run, keeping each run\'s readings with its line', () => {
+    t = tempStore({ renderers: { influxdb: renderer() } });
+    for (let i = 0; i < 5; i++) t.store.recordJobRun(jobRun({ readAt: at(5 * i), readings: liveReadings(i) }));
+    const [all] = t.store.pendingRuns('influxdb', { limit: 100 });
+    assert.ok(all && 'payload' in all && all.runs === 5);
+    const perRun = liveReadings().length;
+    const lines = all.payload.split('\n');
+    for (let runs = 1; runs <= 5; runs++) {
+      const [head, tail] = splitPayloads(all, runs);
+      assert.deepEqual(head, { firstReadingId: 1, lastReadingId: runs * perRun, payload: lines.slice(0, runs).join('\n'), runs, runEnds: all.runEnds.split(',').slice(0, runs).join(',') });
+      if (runs === 5) assert.equal(tail, undefined);
+      else assert.deepEqual(tail, { firstReadingId: runs * perRun + 1, lastReadingId: 5 * perRun, payload: lines.slice(runs).join('\n'), runs: 5 - runs, runEnds: all.runEnds.split(',').slice(runs).join(',') });
+    }
+    assert.deepEqual(splitPayloads(all, 9), [all, undefined]);
+    // What a page joins, split run by run, is what the runs' own pages hold.
+    const single = (after: number): readonly PendingItem[] => t.store.pendingRuns('influxdb', { afterReadingId: after, limit: 1 });
+    let rest = splitPayloads(all, 1);
+    for (let run = 0; run < 5; run++) {
+      const [own] = single(run * perRun);
+      assert.ok(own && 'payload' in own);
+      assert.equal(rest[0].payload, own.payload);
+      assert.deepEqual(readingRangesOf(rest[0]), readingRangesOf(own));
+      if (rest[1]) rest = splitPayloads(rest[1], 1);
+    }
   });
 });
