@@ -22,6 +22,8 @@
 //   value, not the last written. Written samples are searchable ~1–3 s later, or at once after
 //   /internal/force_flush, which the helpers here call before reading. samples('m') reads the
 //   metrics named m_*, so a measurement `m_x` would show up there as fields `x_…` of `m`.
+//   A sample it already holds costs it far less than a new one (a million readings: 0.13–0.2 s
+//   again, 1.1–1.5 s new, with dedup on): time only writes of new points.
 // - VictoriaMetrics' httpAuth takes Basic credentials only (a v2 `Authorization: Token …` gets
 //   401), and /ping and /health answer without credentials.
 
