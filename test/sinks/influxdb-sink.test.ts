@@ -125,6 +125,7 @@ describe('the InfluxDB sink over HTTP', () => {
         const error = await failure(sink.write(['kamstrup,meter=home a=1 1000']));
         assert.equal(error.kind, 'unavailable');
         assert.match(error.message, /cannot reach InfluxDB at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): check the url and that the server runs/);
+        assert.match((await sink.check()) ?? '', /cannot reach InfluxDB at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, 'the start-up check says the same');
         await sink.close();
       });
     });

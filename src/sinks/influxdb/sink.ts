@@ -57,9 +57,9 @@ abstract class InfluxSink implements Sink {
   }
 
   protected unreachable(error: unknown): string {
-    // fetch puts the system error's code in the cause; the client library's transport hands over the system error.
+    // fetch puts the system error (or its own reason, such as "bad port") in the cause; the client library's transport hands over the system error.
     const code = (error: unknown): string | undefined => (error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined);
-    const cause = error instanceof Error ? (code(error.cause) ?? code(error) ?? error.message) : String(error);
+    const cause = error instanceof Error ? (code(error.cause) ?? code(error) ?? (error.cause instanceof Error ? error.cause.message : error.message)) : String(error);
     return `cannot reach InfluxDB at ${this.config.url} (${cause}): check the url and that the server runs`;
   }
 
