@@ -268,7 +268,7 @@ function textOf(point: Point): string {
 }
 
 function readingsOf(point: Point): readonly IdRange[] {
-  return 'payload' in point ? [[point.firstReadingId, point.lastReadingId]] : point.readings;
+  return 'payload' in point ? readingRangesOf(point) : point.readings;
 }
 
 /** The points in two, down to single runs; null for a single run. */

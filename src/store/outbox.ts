@@ -327,13 +327,14 @@ export class Outbox {
         // The next `left` readings start no later than cursor + left: the runs starting there
         // are the page, the last one whole. Nearly always their payloads follow each other
         // without a gap and go as one text.
-        const [runs, first, last, count, empty, payload, runEnds] = this.payloadsJoined.get(sinkId, cursor, Math.min(to, cursor + left), to, left) ?? [0, null, null, null, null, null, null];
+        const startsUpTo = Math.min(to, cursor + left);
+        const [runs, first, last, count, empty, payload, runEnds] = this.payloadsJoined.get(sinkId, cursor, startsUpTo, to, left) ?? [0, null, null, null, null, null, null];
         if (runs > 0 && first === cursor + 1 && last !== null && count === last - first + 1 && empty === 0 && payload !== null && runEnds !== null) {
           items.push({ firstReadingId: first, lastReadingId: last, payload, runs, runEnds });
           left -= count;
           cursor = last;
         } else {
-          for (const [first, last, payload] of this.payloadsBetween.all(sinkId, cursor, Math.min(to, cursor + left))) {
+          for (const [first, last, payload] of this.payloadsBetween.all(sinkId, cursor, startsUpTo)) {
             // The range ends inside its run (the rest was delivered or parked): what is still owed
             // of that run is read from its readings below.
             if (last > to) break;
