@@ -27,7 +27,7 @@ import { createInfluxSink } from '../src/sinks/influxdb/sink.js';
 import { influxLines } from '../src/sinks/influxdb/point.js';
 import { Store } from '../src/store/index.js';
 import { jobRun, liveReadings, tempDir } from '../test/store/helpers.js';
-import { startInfluxDb1, startVictoriaMetrics, type InfluxServer } from '../test/support/servers.js';
+import { startInfluxDb1, startVictoriaMetrics, UNSET_SINK_SETTINGS, type InfluxServer } from '../test/support/servers.js';
 
 const argument = process.argv.indexOf('--readings');
 const READINGS = argument > 0 ? Number(process.argv[argument + 1]) : 1_000_000;
@@ -145,7 +145,7 @@ if (drainArgument > 0) {
 }
 
 const temp = tempDir('kamstrup-drain-');
-const base = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null, batchSize: BATCH, timeoutMs: 60_000 } as const;
+const base = { ...UNSET_SINK_SETTINGS, batchSize: BATCH, timeoutMs: 60_000 } as const;
 const influx = await startInfluxDb1();
 if (influx) {
   for (const pass of PASSES) await influx.createDatabase(pass);

@@ -19,7 +19,7 @@ import { influxLines } from '../../src/sinks/influxdb/point.js';
 import { createInfluxSink } from '../../src/sinks/influxdb/sink.js';
 import { rangesOf, Store } from '../../src/store/index.js';
 import { jobRun, liveReadings, readingOf, tempDir } from '../store/helpers.js';
-import { serverUnavailable, skipNotice, startInfluxDb1, startVictoriaMetrics, type InfluxServer } from '../support/servers.js';
+import { serverUnavailable, skipNotice, startInfluxDb1, startVictoriaMetrics, UNSET_SINK_SETTINGS, type InfluxServer } from '../support/servers.js';
 
 const binPath = fileURLToPath(new URL('../../../bin/kamstrup-logger', import.meta.url));
 const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -34,7 +34,7 @@ interface Flavour {
   heatEnergy(server: InfluxServer): Promise<Map<number, number>>;
 }
 
-const base = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null, batchSize: 5000, timeoutMs: 10_000 } as const;
+const base = { ...UNSET_SINK_SETTINGS, batchSize: 5000, timeoutMs: 10_000 } as const;
 
 const flavours: readonly Flavour[] = [
   {

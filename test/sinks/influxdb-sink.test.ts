@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { InfluxDbSinkConfig } from '../../src/config/index.js';
 import { SinkError } from '../../src/delivery/sink.js';
 import { createInfluxSink } from '../../src/sinks/influxdb/sink.js';
+import { UNSET_SINK_SETTINGS } from '../support/servers.js';
 
 interface Answer {
   readonly status: number;
@@ -25,7 +26,7 @@ interface Received {
   readonly body: string;
 }
 
-const base = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null, batchSize: 5000, timeoutMs: 5000 } as const;
+const base = { ...UNSET_SINK_SETTINGS, batchSize: 5000, timeoutMs: 5000 } as const;
 
 const flavours = [
   {

@@ -38,6 +38,9 @@ import { onPath } from './programs.js';
 
 export type ServerKind = 'influxdb-1.6' | 'victoria-metrics';
 
+/** The InfluxDB sink settings a test or bench sets only where it needs them: every one unset. */
+export const UNSET_SINK_SETTINGS = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null } as const;
+
 export interface Credentials {
   readonly username: string;
   readonly password: string;
