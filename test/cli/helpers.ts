@@ -229,8 +229,6 @@ export async function startSimulator(args: readonly string[], ready: RegExp, tim
   };
 }
 
-export { onPath } from '../support/programs.js';
-
 /** A fresh folder under the system temp dir; remove() deletes it and everything in it. */
 export function tempDir(prefix = 'kamstrup-cli-'): { readonly dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

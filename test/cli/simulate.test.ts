@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asReading, assertExit, killAll, onPath, parseJsonLines, run, startSimulator, tempDir } from './helpers.js';
+import { asReading, assertExit, killAll, parseJsonLines, run, startSimulator, tempDir } from './helpers.js';
+import { skipUnlessOnPath } from '../support/programs.js';
 
 const TCP_READY = /listening on tcp:\/\/127\.0\.0\.1:(\d+)$/m;
 const PTY_READY = /on pseudo-terminal (\S+)$/m;
@@ -85,7 +86,7 @@ describe('simulate --listen (TCP)', () => {
   });
 });
 
-const socatMissing = onPath('socat') ? false : 'socat not installed: simulate --pty needs it';
+const socatMissing = skipUnlessOnPath('socat', 'socat not installed (apt install socat): simulate --pty tests skipped');
 
 describe('simulate --pty (serialport through socat)', { skip: socatMissing }, () => {
   const { dir, remove } = tempDir();

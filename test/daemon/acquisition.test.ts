@@ -13,7 +13,7 @@ import { SimulatedMultical402 } from '../../src/simulator/multical-402.js';
 import { serveSimulatorOverPty } from '../../src/simulator/pty-server.js';
 import { serveSimulatorOverTcp } from '../../src/simulator/tcp-server.js';
 import type { ExportRow } from '../../src/store/index.js';
-import { onPath } from '../support/programs.js';
+import { skipUnlessOnPath } from '../support/programs.js';
 import { sleep, startDaemon } from '../support/daemon.js';
 
 const STATISTICS = '[max_flow_month, max_flow_date_month, min_flow_month, min_flow_date_month, max_power_month, max_power_date_month, min_power_month, min_power_date_month, avg_t1_month, avg_t2_month]';
@@ -63,7 +63,7 @@ function rowsByRun(rows: Iterable<ExportRow>): Map<string, ExportRow[]> {
 
 const links = [
   { name: 'TCP bridge', skip: false as const },
-  { name: 'serial over a pseudo-terminal', skip: onPath('socat') ? (false as const) : 'socat not installed' },
+  { name: 'serial over a pseudo-terminal', skip: skipUnlessOnPath('socat', 'socat not installed (apt install socat): serial daemon tests skipped') },
 ];
 
 for (const link of links) {
@@ -167,7 +167,7 @@ describe('daemon through faults', () => {
   });
 });
 
-describe('daemon and an unplugged serial head', { skip: onPath('socat') ? false : 'socat not installed' }, () => {
+describe('daemon and an unplugged serial head', { skip: skipUnlessOnPath('socat', 'socat not installed (apt install socat): unplugged-head test skipped') }, () => {
   it('reports the missing device while it is gone and reads again once it is back', async () => {
     const meter = new SimulatedMultical402();
     const dir = mkdtempSync(join(tmpdir(), 'kamstrup-pty-'));

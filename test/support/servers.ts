@@ -34,7 +34,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { onPath } from './programs.js';
+import { missingProgram, onPath } from './programs.js';
 
 export type ServerKind = 'influxdb-1.6' | 'victoria-metrics';
 
@@ -165,10 +165,10 @@ const unavailableCache = new Map<ServerKind, string | null>();
 export function serverUnavailable(kind: ServerKind): string | null {
   const cached = unavailableCache.get(kind);
   if (cached !== undefined) return cached;
-  let reason: string | null = onPath(programs[kind].binary) ? null : skipNotice(kind);
+  let reason: string | null = onPath(programs[kind].binary) ? null : missingProgram(skipNotice(kind));
   if (reason === null && kind === 'influxdb-1.6') {
     const version = influxdVersion();
-    if (!version.startsWith('1.')) reason = `influxd on PATH is InfluxDB ${version || '(unknown version)'}, not 1.x: InfluxDB 1.6 tests skipped`;
+    if (!version.startsWith('1.')) reason = missingProgram(`influxd on PATH is InfluxDB ${version || '(unknown version)'}, not 1.x: InfluxDB 1.6 tests skipped`);
   }
   unavailableCache.set(kind, reason);
   return reason;

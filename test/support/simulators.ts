@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onPath } from './programs.js';
+import { missingProgram, onPath } from './programs.js';
 import type { MeterLink } from '../../src/links/link.js';
 import { SerialLink } from '../../src/links/serial-link.js';
 import { TcpLink } from '../../src/links/tcp-link.js';
@@ -55,7 +55,7 @@ export const linkKinds: readonly LinkKind[] = [
   },
   {
     name: 'serialport over a pseudo-terminal',
-    unavailable: onPath('socat') ? null : 'socat not installed (apt install socat): serial-over-PTY tests skipped',
+    unavailable: onPath('socat') ? null : missingProgram('socat not installed (apt install socat): serial-over-PTY tests skipped'),
     setup: async (line, meter = new SimulatedMultical402()) => {
       const dir = mkdtempSync(join(tmpdir(), 'kamstrup-pty-'));
       const pty = await serveSimulatorOverPty(meter, line, join(dir, 'ttyKAM'));
