@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   CommandId,
   FrameSplitter,
@@ -58,13 +58,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// From dist/test/kmp/ to the repository's root, and to ../shared beside it.
+const VECTORS = new URL('../../../test/fixtures/kmp-vectors.json', import.meta.url);
+const SHARED_VECTORS = new URL('../../../../shared/fixtures/kmp-vectors.json', import.meta.url);
+
 function isVectorKind(value: unknown): value is VectorKind {
   return typeof value === 'string' && vectorKinds.includes(value);
 }
 
 function loadVectors(): KmpVector[] {
-  const url = new URL('../../../test/fixtures/kmp-vectors.json', import.meta.url);
-  const parsed: unknown = JSON.parse(readFileSync(url, 'utf8'));
+  const parsed: unknown = JSON.parse(readFileSync(VECTORS, 'utf8'));
   if (!isRecord(parsed) || !Array.isArray(parsed['vectors'])) throw new Error('kmp-vectors.json has no "vectors" array');
   return parsed['vectors'].map((entry: unknown, index: number): KmpVector => {
     if (!isRecord(entry)) throw new Error(`vector #${index} is not an object`);
@@ -373,6 +376,12 @@ describe('kmp-vectors.json', () => {
     const fixtureIds = vectors.map((v) => v.id).sort();
     const tableIds = Object.keys(expectations).sort();
     assert.deepEqual(fixtureIds, tableIds);
+  });
+
+  // The copy under test/fixtures keeps the suite runnable in a clone without ../shared; where the
+  // project's reference set sits beside the clone, the copy must not have drifted from it.
+  it('is the same as the shared reference set, ../shared/fixtures/kmp-vectors.json', { skip: existsSync(SHARED_VECTORS) ? false : `${SHARED_VECTORS.pathname} absent: the copy is not compared` }, () => {
+    assert.deepEqual(JSON.parse(readFileSync(VECTORS, 'utf8')), JSON.parse(readFileSync(SHARED_VECTORS, 'utf8')));
   });
 
   it('accepts both hex styles of the fixture (spaced upper case, compact lower case)', () => {
