@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { MAX_PENDING_LIMIT, rangesOf } from '../../src/store/index.js';
 import { assertStoreError, count, DAY_MS, jobRun, liveReadings, rawDatabase, readingRuns, QUEUED, tempStore } from './helpers.js';
+import { repeatUntil } from '../support/bounded.js';
 
 const at = (time: string): Date => new Date(`2026-01-12T${time}Z`);
 const rejectedAt = new Date('2026-01-12T12:34:56Z');
@@ -24,12 +25,13 @@ describe('delivery', () => {
   it('pages through the backlog oldest first with a keyset cursor', () => {
     const pages: number[][] = [];
     let after: number | undefined;
-    for (;;) {
+    repeatUntil(() => {
       const page = t.store.pendingDeliveries('influxdb', { limit: 10, ...(after === undefined ? {} : { afterReadingId: after }) });
-      if (page.length === 0) break;
+      if (page.length === 0) return true;
       pages.push(page.map((d) => d.readingId));
       after = page.at(-1)?.readingId;
-    }
+      return false;
+    }, 'paging through the backlog', 10);
     assert.deepEqual(pages.map((p) => p.length), [10, 10, 7]);
     const ids = pages.flat();
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b));

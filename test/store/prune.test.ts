@@ -5,17 +5,19 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { rangesOf, type Store } from '../../src/store/index.js';
+import { repeatUntil } from '../support/bounded.js';
 import { assertStoreError, count, DAY_MS, jobRun, liveReadings, statisticsReadings, tempStore } from './helpers.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
 const daysAgo = (days: number): Date => new Date(now.getTime() - days * DAY_MS);
 
 function deliverAll(store: Store, sink: string): void {
-  for (;;) {
+  repeatUntil(() => {
     const page = store.pendingDeliveries(sink, { limit: 1000 });
-    if (page.length === 0) return;
+    if (page.length === 0) return true;
     store.markDelivered(sink, rangesOf(page.map((d) => d.readingId)));
-  }
+    return false;
+  }, `delivering everything pending for ${sink}`, 100);
 }
 
 describe('prune', () => {
