@@ -3,14 +3,26 @@
 // stray 0x00, line noise. A start byte inside a frame cannot occur (it would be stuffed), so
 // one restarts the frame: the reader re-synchronises on the next real frame.
 
+import { MAX_REGISTERS_PER_REQUEST } from './messages.js';
 import { ACK, STOP, startByteOf, type Direction } from './physical.js';
+import { MAX_MANTISSA_BYTES } from './value.js';
 
 export type SplitterEvent =
   | { readonly kind: 'frame'; readonly frame: Uint8Array }
   | { readonly kind: 'ack' };
 
-/** Longest plausible frame: 8 records of up to 13 bytes, all stuffed, plus header and CRC. */
-export const MAX_FRAME_BYTES = 512;
+/** A GetRegister record: id (2 bytes), unit, NoB, SiEx, then up to 8 mantissa bytes. */
+const MAX_RECORD_BYTES = 5 + MAX_MANTISSA_BYTES;
+/**
+ * The longest answer is a GetRegister answer with 8 full records (GetType and GetSerialNo carry
+ * 4 data bytes, requests at most 17): DST + CID + data + 2 CRC bytes before stuffing.
+ */
+const MAX_DATA_LINK_BYTES = 2 + MAX_REGISTERS_PER_REQUEST * MAX_RECORD_BYTES + 2;
+/**
+ * The longest valid frame on the wire, either way: stuffing at worst doubles every byte between
+ * start and stop (218 bytes). Anything longer is no KMP frame and is given up.
+ */
+export const MAX_FRAME_BYTES = 2 * MAX_DATA_LINK_BYTES + 2;
 
 export class FrameSplitter {
   private readonly start: number;
@@ -18,6 +30,7 @@ export class FrameSplitter {
   private buffer: number[] = [];
   private collecting = false;
   private discarded = 0;
+  private overlong = 0;
 
   constructor(direction: Direction) {
     this.start = startByteOf(direction);
@@ -33,6 +46,11 @@ export class FrameSplitter {
   /** Bytes thrown away so far because they were outside any frame. */
   get discardedBytes(): number {
     return this.discarded;
+  }
+
+  /** Frames given up so far because they grew longer than any valid KMP frame. */
+  get overlongFrames(): number {
+    return this.overlong;
   }
 
   push(chunk: Uint8Array): SplitterEvent[] {
@@ -53,6 +71,7 @@ export class FrameSplitter {
           this.collecting = false;
         } else if (this.buffer.length >= MAX_FRAME_BYTES) {
           this.discarded += this.buffer.length;
+          this.overlong++;
           this.buffer = [];
           this.collecting = false;
         }

@@ -248,6 +248,19 @@ describe('FrameSplitter', () => {
     assert.deepEqual(describeEvents(events), [toHex(answer)]);
   });
 
+  it('bounds a frame by the longest valid answer: 8 records of 13 bytes, every byte stuffed', () => {
+    // kmp-protocol.md: at most 8 registers per request, a record is 5 + NoB bytes with NoB up
+    // to 8, DST + CID + CRC add 4, stuffing can double every byte, plus start and stop.
+    const longestValid = 2 * (8 * (5 + 8) + 4) + 2;
+    assert.equal(MAX_FRAME_BYTES, longestValid);
+    const splitter = new FrameSplitter('from-meter');
+    const filler = (n: number): Uint8Array => new Uint8Array(n).fill(0x11);
+    assert.equal(splitter.push(concat(fromHex('40'), filler(longestValid - 2), fromHex('0D'))).length, 1, 'the longest valid frame passes');
+    assert.deepEqual(splitter.push(concat(fromHex('40'), filler(longestValid - 1))), []);
+    assert.equal(splitter.inFrame, false, 'one byte past the longest valid answer, the frame is given up');
+    assert.equal(splitter.overlongFrames, 1);
+  });
+
   describe("a 'to-meter' splitter", () => {
     it('ignores 0x06 and counts it as discarded', () => {
       const splitter = new FrameSplitter('to-meter');
