@@ -14,8 +14,9 @@ export interface PartialRead {
 export type MeterErrorCode =
   | 'no-answer' // the meter stayed silent on every attempt
   | 'corrupt-answer' // answers came, but garbled (CRC, stuffing, length) or not to this request
+  | 'line-noise' // the line kept sending bytes that were no KMP answer until the attempt's deadline
   | 'link-failure' // the link could not be opened or broke
-  | 'closed'; // the client was closed
+  | 'closed'; // the client was closed, also in the middle of an exchange
 
 export class MeterError extends Error {
   override readonly name = 'MeterError';
@@ -38,5 +39,20 @@ export class SilenceError extends Error {
   constructor(message: string, partial: boolean) {
     super(message);
     this.partial = partial;
+  }
+}
+
+/** One attempt's noise: bytes kept coming until the deadline, or a frame outgrew any KMP answer. */
+export class NoiseError extends Error {
+  override readonly name = 'NoiseError';
+  readonly code = 'noise';
+  /** Bytes received during the attempt. */
+  readonly bytes: number;
+  readonly elapsedMs: number;
+
+  constructor(message: string, bytes: number, elapsedMs: number) {
+    super(message);
+    this.bytes = bytes;
+    this.elapsedMs = elapsedMs;
   }
 }

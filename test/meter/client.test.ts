@@ -4,18 +4,22 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KmpRequest } from '../../src/kmp/index.js';
 import type { LinkReceiver, MeterLink } from '../../src/links/link.js';
-import { MeterClient } from '../../src/meter/client.js';
+import { MeterClient, wireTimeMs } from '../../src/meter/client.js';
 import { MeterError } from '../../src/meter/errors.js';
 import type { LineOptions, SimulatedMeter } from '../../src/simulator/meter-port.js';
 import { SimulatedMultical402 } from '../../src/simulator/multical-402.js';
 import { SimulatedLink } from '../../src/simulator/simulated-link.js';
+import { ManualClock } from './manual-clock.js';
 
-/** A link that notes when each request went out. */
+/** A link that notes when each request went out, and when the client closed it. */
 class RecordingLink implements MeterLink {
   readonly writes: number[] = [];
+  readonly closes: number[] = [];
   private readonly inner: MeterLink;
-  constructor(inner: MeterLink) {
+  private readonly now: () => number;
+  constructor(inner: MeterLink, now: () => number = () => performance.now()) {
     this.inner = inner;
+    this.now = now;
   }
   get kind() {
     return this.inner.kind;
@@ -33,19 +37,48 @@ class RecordingLink implements MeterLink {
     return this.inner.open(receiver);
   }
   write(bytes: Uint8Array) {
-    this.writes.push(performance.now());
+    this.writes.push(this.now());
     return this.inner.write(bytes);
   }
   close() {
+    this.closes.push(this.now());
     return this.inner.close();
   }
 }
 
-function simulated(line: LineOptions, meter: SimulatedMeter = new SimulatedMultical402()): RecordingLink {
-  return new RecordingLink(new SimulatedLink(meter, line, 'simulated multical-402'));
+function simulated(line: LineOptions, meter: SimulatedMeter = new SimulatedMultical402(), now?: () => number): RecordingLink {
+  return new RecordingLink(new SimulatedLink(meter, line, 'simulated multical-402'), now);
+}
+
+/** A meter that stays silent for its first `silent` requests, then answers. */
+function silentAtFirst(silent: number): SimulatedMeter {
+  const real = new SimulatedMultical402();
+  let requests = 0;
+  return { answer: (request) => (++requests <= silent ? null : real.answer(request)) };
 }
 
 describe('meter client', () => {
+  it('with the default options, keeps 1.6 s of quiet after a silent attempt, before each retry and before the next request', async () => {
+    // Kamstrup doc 5512-447 §2.1: the first answer byte within 1.6 s; after a timeout ≥ 1.6 s of quiet.
+    const meterTimeoutMs = 1600;
+    const meterQuietMs = 1600;
+    const clock = new ManualClock();
+    const link = simulated({}, silentAtFirst(3), () => clock.now());
+    const client = new MeterClient(link, { clock });
+    await assert.rejects(clock.runUntilSettled(client.readRegisters([60])), { code: 'no-answer', message: /after 3 attempts/ });
+    assert.equal((await clock.runUntilSettled(client.readRegisters([60]))).readings.size, 1);
+
+    const { writes, closes } = link;
+    assert.equal(writes.length, 4, 'three attempts, then the next request');
+    assert.equal(closes.length, 3, 'each silent attempt ends by dropping the line');
+    const requestOnLine = wireTimeMs(9, 1200);
+    for (let i = 0; i < 3; i++) {
+      const [sent, gaveUp, next] = [writes[i] as number, closes[i] as number, writes[i + 1] as number];
+      assert.equal(gaveUp - sent, requestOnLine + meterTimeoutMs, `attempt ${i + 1} waits 1.6 s for the first byte after the request is on the line`);
+      assert.equal(next - gaveUp, meterQuietMs, `quiet after attempt ${i + 1}, before ${i < 2 ? 'the retry' : 'the next request'}`);
+    }
+  });
+
   it('keeps the line quiet after a failed exchange before the next request goes out', async () => {
     // The first request goes unanswered; the meter wants quiet before it is asked again.
     const link = simulated({ faults: ['no-answer'], faultEvery: 2 });

@@ -1,9 +1,11 @@
 // Test setups that put the simulator behind each kind of meter link.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingProgram, onPath } from './programs.js';
+import { FrameSplitter } from '../../src/kmp/index.js';
 import type { MeterLink } from '../../src/links/link.js';
 import { SerialLink } from '../../src/links/serial-link.js';
 import { TcpLink } from '../../src/links/tcp-link.js';
@@ -72,3 +74,87 @@ export const linkKinds: readonly LinkKind[] = [
     },
   },
 ];
+
+/** What a hostile bridge sends once a request arrives on a connection, until it closes. */
+export interface BridgeStream {
+  /** 'random': pseudo-random bytes (0x40 and 0x0D among them); 'start-then-filler': 0x40, then 0x11 forever. */
+  readonly bytes: 'silence' | 'random' | 'start-then-filler';
+  /** Bytes per write, and the pause between writes. */
+  readonly chunkBytes?: number;
+  readonly everyMs?: number;
+}
+
+export interface HostileBridge {
+  readonly port: number;
+  /** KMP requests received over all connections. */
+  readonly requests: number;
+  readonly connections: number;
+  readonly openConnections: number;
+  bytesSent: number;
+  close(): Promise<void>;
+}
+
+/** A TCP bridge on 127.0.0.1 that accepts requests and never sends a KMP answer. */
+export async function serveHostileBridge(stream: BridgeStream): Promise<HostileBridge> {
+  const sockets = new Set<net.Socket>();
+  let requests = 0;
+  let connections = 0;
+  let listeningPort = 0;
+  let seed = 0x2545f491;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed & 0xff;
+  };
+  const bridge: HostileBridge = {
+    bytesSent: 0,
+    get port() {
+      return listeningPort;
+    },
+    get requests() {
+      return requests;
+    },
+    get connections() {
+      return connections;
+    },
+    get openConnections() {
+      return sockets.size;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    const splitter = new FrameSplitter('to-meter');
+    let timer: NodeJS.Timeout | undefined;
+    let started = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      sockets.delete(socket);
+    });
+    socket.on('data', (chunk) => {
+      requests += splitter.push(chunk).filter((event) => event.kind === 'frame').length;
+      if (started || stream.bytes === 'silence') return;
+      started = true;
+      let first = true;
+      timer = setInterval(() => {
+        const bytes = Array.from({ length: stream.chunkBytes ?? 64 }, () => (stream.bytes === 'random' ? random() : 0x11));
+        if (first && stream.bytes === 'start-then-filler') bytes[0] = 0x40;
+        first = false;
+        if (!socket.destroyed) {
+          socket.write(Uint8Array.from(bytes));
+          bridge.bytesSent += bytes.length;
+        }
+      }, stream.everyMs ?? 1);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  listeningPort = (server.address() as net.AddressInfo).port;
+  return bridge;
+}
