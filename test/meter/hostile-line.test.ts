@@ -47,6 +47,21 @@ describe('a bridge that never stops sending', { concurrency: true }, () => {
     });
   }
 
+  it('a frame longer than any valid answer, then silence: the read fails as line noise, not silence', async () => {
+    const bridge = await serveHostileBridge({ bytes: 'start-then-filler', chunkBytes: 64, everyMs: 1, totalBytes: 300 });
+    const client = new MeterClient(new TcpLink({ host: '127.0.0.1', port: bridge.port }), { ...short, retries: 0 });
+    try {
+      await assert.rejects(failIfStillPending(client.readRegisters([60]), HANG_GUARD_MS, 'the read'), {
+        name: 'MeterError',
+        code: 'line-noise',
+        message: /kept sending bytes that were no KMP answer \(300 bytes in \d+ ms on the last attempt\) after 1 attempt:/,
+      });
+    } finally {
+      await bridge.close();
+      await client.close();
+    }
+  });
+
   it('gives an attempt time for the longest valid answer at the line speed', () => {
     const client = new MeterClient(new TcpLink({ host: '127.0.0.1', port: 1 }), { responseTimeoutMs: 1600 });
     // 9 request bytes and 218 answer bytes at 1200 baud 8N2 (11 bits a byte), after 1.6 s.

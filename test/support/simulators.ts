@@ -82,6 +82,8 @@ export interface BridgeStream {
   /** Bytes per write, and the pause between writes. */
   readonly chunkBytes?: number;
   readonly everyMs?: number;
+  /** Falls silent after this many bytes; never, when unset. */
+  readonly totalBytes?: number;
 }
 
 export interface HostileBridge {
@@ -143,8 +145,12 @@ export async function serveHostileBridge(stream: BridgeStream): Promise<HostileB
       if (started || stream.bytes === 'silence') return;
       started = true;
       let first = true;
+      let sent = 0;
       timer = setInterval(() => {
-        const bytes = Array.from({ length: stream.chunkBytes ?? 64 }, () => (stream.bytes === 'random' ? random() : 0x11));
+        const length = Math.min(stream.chunkBytes ?? 64, (stream.totalBytes ?? Number.POSITIVE_INFINITY) - sent);
+        if (length <= 0) return clearInterval(timer);
+        sent += length;
+        const bytes = Array.from({ length }, () => (stream.bytes === 'random' ? random() : 0x11));
         if (first && stream.bytes === 'start-then-filler') bytes[0] = 0x40;
         first = false;
         if (!socket.destroyed) {
