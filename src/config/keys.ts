@@ -14,6 +14,17 @@ export type KeyNode =
 
 export const ENV_PREFIX = 'KAMSTRUP_';
 
+/** The suffix of a secret's `<key>_file` twin (schema.ts, secretFileKey). */
+export const SECRET_FILE_SUFFIX = '_file';
+
+/**
+ * Whether a key is the `<secret>_file` twin of a sibling: a spelling of the YAML, not a value of
+ * its own. The environment says the same with KAMSTRUP_…__<SECRET>_FILE.
+ */
+export function isSecretFileTwin(key: string, siblings: ReadonlyMap<string, KeyNode>): boolean {
+  return key.endsWith(SECRET_FILE_SUFFIX) && siblings.has(key.slice(0, -SECRET_FILE_SUFFIX.length));
+}
+
 export function keyTree(schema: z.core.$ZodType): KeyNode {
   let current: z.core.$ZodType = schema;
   let description = describe(current);

@@ -2,11 +2,15 @@
 // files, environment overrides, validation that collects every problem with its key and line,
 // defaults, and the start-up warnings.
 //
-// Precedence: environment > file > defaults. Relative paths (storage.path, a secret's _file) are
-// relative to the config file's directory; a KAMSTRUP_…_FILE variable's path to the working
-// directory, as any command-line path.
+// Precedence: environment > file > defaults, for a value given from a file too: a
+// KAMSTRUP_…_FILE variable beats the YAML's value and its <key>_file. Relative paths
+// (storage.path, a secret's _file) are relative to the config file's directory; a
+// KAMSTRUP_…_FILE variable's path to the working directory, as any command-line path.
+//
+// Limits keep a wrong file from taking the service down: the file's size (MAX_CONFIG_BYTES,
+// checked before parsing), what YAML aliases may expand to, and the lists that multiply work.
 
-import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
@@ -17,7 +21,7 @@ import { resolveRegister } from '../registers/resolve.js';
 import { defaultJobs } from './defaults.js';
 import { describeFsError, readEnvOverrides, type EnvOverride } from './env.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
-import { envName, formatKey, isPrefix, isRecord, keyTree, nearest, nodeAt, setAt, valueAt, type KeyNode, type KeyPath } from './keys.js';
+import { envName, formatKey, isPrefix, isRecord, keyTree, nearest, nodeAt, SECRET_FILE_SUFFIX, setAt, valueAt, type KeyNode, type KeyPath } from './keys.js';
 import {
   configSchema,
   DEFAULT_RETRIES,
@@ -25,10 +29,11 @@ import {
   DEFAULT_TIMEOUT_MS,
   EXAMPLE_CONFIG_FILE,
   secretKeys,
-  show,
+  show as showValue,
   type ConfigFile,
 } from './schema.js';
-import { applySecretFiles, SECRET_FILE_SUFFIX } from './secrets.js';
+import { applySecretFiles, dropSecretFile, holdsSecret, isSecretPath } from './secrets.js';
+import { hexByte, MAX_CONFIG_BYTES, MAX_VALUE_FILE_BYTES, readTextFile, TextFileError } from './text-file.js';
 import type { AppConfig, JobConfig, LoadedConfig, MeterConfig, SinksConfig } from './types.js';
 import { startupWarnings } from './warnings.js';
 
@@ -37,8 +42,6 @@ export interface LoadConfigOptions {
   readonly path: string;
   /** Usually process.env. */
   readonly env: NodeJS.ProcessEnv | Readonly<Record<string, string | undefined>>;
-  /** Reads a file as UTF-8 text (the config file and secret files); node:fs by default. */
-  readonly readFile?: (path: string) => string;
   /** A missing file is no problem: the environment gives the config. Default false. */
   readonly optionalFile?: boolean;
   /** The moment the schedule warnings look ahead from (a week); now by default. */
@@ -66,30 +69,33 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   const label = options.path;
   const file = resolve(options.path);
   const directory = dirname(file);
-  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const readValueFile = (path: string): string => readTextFile(path, MAX_VALUE_FILE_BYTES);
 
   // 1. The file.
-  let text: string | null = null;
-  try {
-    text = readFile(file);
-  } catch (error) {
-    const missing = typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
-    if (!missing) throw new ConfigError(label, [{ key: '', message: `cannot read the config file: ${describeFsError(error)}` }]);
-    if (options.optionalFile !== true) throw new ConfigError(label, [{ key: '', message: missingFileMessage(label) }]);
-  }
+  const text = readConfigFile(file, label, options.optionalFile === true);
   const source = text === null ? null : parseYaml(text, label);
   const raw: Record<string, unknown> = source === null ? {} : source.raw;
   const problems = new Problems(source);
 
-  // 2. Secrets from files named in the YAML.
-  applySecretFiles(raw, secretKeys, (path) => readFile(resolve(directory, path)), (path, message) => problems.add(path, message));
-
-  // 3. The environment.
-  const env = readEnvOverrides(options.env, keys, (path) => readFile(resolve(path)));
-  for (const problem of env.problems) problems.addEnv(problem.name, problem.message);
+  // 2. The environment. A value it sets (from a _FILE too) makes the YAML's <secret>_file moot.
+  const env = readEnvOverrides(options.env, keys, (path) => readValueFile(resolve(path)));
+  for (const problem of env.problems) {
+    problems.addEnv(problem.name, problem.message);
+    // The variable's own problem says it better than "missing" or "username and password go together".
+    if (problem.path !== undefined) problems.silence(problem.path);
+  }
+  for (const path of [...env.overrides.map((o) => o.path), ...env.problems.flatMap((p) => (p.path === undefined ? [] : [p.path]))]) dropSecretFile(raw, path, secretKeys);
   applyOverrides(raw, env.overrides, problems);
 
-  // 4. The schema: types, ranges, unknown keys, cron expressions, URLs, register names.
+  // 3. Secrets from files named in the YAML (or in a mapping an environment variable gives).
+  applySecretFiles(raw, secretKeys, (path) => readValueFile(resolve(directory, path)), (path, message, secretPath) => {
+    problems.add(path, message);
+    problems.silence(secretPath);
+  });
+
+  // 4. The lists that multiply work, before anything walks them; then the schema: types, ranges,
+  // unknown keys, cron expressions, URLs, register names.
+  if (!checkListLengths(raw, problems)) throw new ConfigError(label, problems.sorted());
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) for (const issue of parsed.error.issues) problems.addIssue(issue, raw);
 
@@ -106,6 +112,33 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   return { config, warnings: startupWarnings(config, options.now ?? new Date()) };
 }
 
+/** The config file's text; null when it is missing and may be. */
+function readConfigFile(file: string, label: string, optional: boolean): string | null {
+  try {
+    return readTextFile(file, MAX_CONFIG_BYTES);
+  } catch (error) {
+    if (error instanceof TextFileError) {
+      const problem = error.problem;
+      if (problem.kind === 'not-utf8') {
+        throw new ConfigError(label, [{
+          key: '',
+          line: problem.line,
+          message: `${label} is not UTF-8 at line ${problem.line} (column ${problem.column}, byte ${hexByte(problem.byte)}): save it as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)`,
+        }]);
+      }
+      const size = problem.sizeBytes === null ? '' : ` (it has ${problem.sizeBytes} bytes)`;
+      throw new ConfigError(label, [{
+        key: '',
+        message: `the file is larger than the ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB a config may have${size}, so it was not parsed: a real config is a few KB; is it the config file?`,
+      }]);
+    }
+    const missing = typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+    if (!missing) throw new ConfigError(label, [{ key: '', message: `cannot read the config file: ${describeFsError(error)}` }]);
+    if (!optional) throw new ConfigError(label, [{ key: '', message: missingFileMessage(label) }]);
+    return null;
+  }
+}
+
 function missingFileMessage(label: string): string {
   return `no such file. To start, copy the annotated example and set your meter's url in it: cp ${shown(exampleConfigPath())} ${label} ` +
     `(or name another file with --config FILE, or try the simulated meter: --config ${shown(shippedFile('config/demo.yaml'))})`;
@@ -119,13 +152,21 @@ interface Source {
   readonly raw: Record<string, unknown>;
 }
 
+/**
+ * How many nodes YAML aliases (*name) may stand for in all, counted as the yaml package does:
+ * a config reuses a few small anchors; a "billion laughs" file expands without end.
+ */
+export const MAX_ALIAS_NODES = 100;
+
 function parseYaml(text: string, label: string): Source {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(label, doc.errors.map((error) => {
       const position = lines.linePos(error.pos[0]);
-      return { key: '', line: position.line, message: `YAML syntax error at column ${position.col}: ${error.message.replace(/\s+/g, ' ').trim()}` };
+      // The parser recurses once per level and says so in the words of the stack.
+      const message = /call stack/i.test(error.message) ? 'the YAML nests too deeply (a config is a few levels deep)' : error.message.replace(/\s+/g, ' ').trim();
+      return { key: '', line: position.line, message: `YAML syntax error at column ${position.col}: ${message}` };
     }));
   }
   const contents = doc.contents;
@@ -134,13 +175,17 @@ function parseYaml(text: string, label: string): Source {
   }
   let raw: unknown;
   try {
-    raw = doc.toJS();
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });
   } catch (error) {
-    throw new ConfigError(label, [{ key: '', message: `cannot read the YAML: ${error instanceof Error ? error.message : String(error)}` }]);
+    const message = error instanceof Error ? error.message : String(error);
+    const why = /alias count/i.test(message)
+      ? `its aliases (*name) stand for more than ${MAX_ALIAS_NODES} values in all; write the values out, or use fewer aliases of large anchors`
+      : message;
+    throw new ConfigError(label, [{ key: '', message: `cannot read the YAML: ${why}` }]);
   }
   if (!isRecord(raw)) {
     const line = contents.range ? lines.linePos(contents.range[0]).line : 1;
-    throw new ConfigError(label, [{ key: '', line, message: `the file must be a mapping of ${[...topLevelKeys()].join(', ')}; it holds ${show(raw)}` }]);
+    throw new ConfigError(label, [{ key: '', line, message: `the file must be a mapping of ${[...topLevelKeys()].join(', ')}; it holds ${showValue(raw)}` }]);
   }
   return { doc, lines, raw };
 }
@@ -219,6 +264,10 @@ class Problems {
   addIssue(issue: z.core.$ZodIssue, raw: unknown): void {
     const path = issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
     const input = valueAt(raw, path);
+    // A secret's value never reaches a message, a terminal or a log: only what kind of value it
+    // is; nor does a value where a mapping holding a secret belongs (an environment variable's text).
+    const secret = isSecretPath(path, secretKeys);
+    const show = secret ? (value: unknown) => showSecret(value, 'a secret') : holdsSecret(path, secretKeys) ? (value: unknown) => showSecret(value, 'it may hold a secret') : showValue;
     const generic = /^(Invalid input|Invalid option|Invalid string|Too small|Too big|Unrecognized key)/.test(issue.message);
     switch (issue.code) {
       case 'unrecognized_keys':
@@ -231,7 +280,7 @@ class Problems {
         return this.add(path, `expected ${expectedText(issue.expected)}, not ${show(input)}`);
       case 'invalid_value': {
         const values = issue.values.map(String);
-        const guess = typeof input === 'string' ? nearest(input, values) : undefined;
+        const guess = typeof input === 'string' && !secret ? nearest(input, values) : undefined;
         return this.add(path, `${show(input)} is not one of ${values.join(', ')}${guess !== undefined ? `; did you mean ${guess}?` : ''}`);
       }
       default:
@@ -247,6 +296,12 @@ class Problems {
   private push(problem: ConfigProblem): void {
     if (!this.list.some((p) => p.key === problem.key && p.message === problem.message)) this.list.push(problem);
   }
+}
+
+/** What kind of value a secret holds, never the value. */
+function showSecret(value: unknown, why: string): string {
+  const kind = typeof value === 'string' ? 'text' : typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'true or false' : null;
+  return kind === null ? showValue(value) : `${kind} (not shown: ${why})`;
 }
 
 function withEnvHint(message: string, override: EnvOverride, path: KeyPath): string {
@@ -332,6 +387,33 @@ function meterModelsOf(meters: unknown): { name: string; model: MeterModel }[] {
 }
 
 // --- Checks across values ----------------------------------------------------------------------
+
+/**
+ * The lists whose length multiplies the work of every run. A home has a few meters and two
+ * jobs; the catalogue has 57 registers. Far beyond that is a generated or pasted file, refused
+ * before the schema walks it entry by entry.
+ */
+export const listLimits = { meters: 64, jobs: 64, registersPerJob: 256, metersPerJob: 64 } as const;
+
+/** Reports every list longer than its limit; false when there is one. */
+function checkListLengths(raw: Record<string, unknown>, problems: Problems): boolean {
+  let fine = true;
+  const check = (path: KeyPath, max: number, message: (count: number) => string): void => {
+    const list = valueAt(raw, path);
+    if (!Array.isArray(list) || list.length <= max) return;
+    fine = false;
+    problems.add(path, message(list.length));
+  };
+  check(['meters'], listLimits.meters, (n) => `${n} meters; one logger reads at most ${listLimits.meters}: is this the right file?`);
+  check(['jobs'], listLimits.jobs, (n) => `${n} jobs; one logger runs at most ${listLimits.jobs}: is this the right file?`);
+  if (Array.isArray(raw.jobs)) {
+    raw.jobs.slice(0, listLimits.jobs).forEach((_job: unknown, j) => {
+      check(['jobs', j, 'registers'], listLimits.registersPerJob, (n) => `${n} registers; a job reads at most ${listLimits.registersPerJob} (the catalogue has 57, read 8 per request): split them across jobs`);
+      check(['jobs', j, 'meters'], listLimits.metersPerJob, (n) => `${n} meters; a job names at most ${listLimits.metersPerJob}`);
+    });
+  }
+  return fine;
+}
 
 function checkNames(raw: Record<string, unknown>, problems: Problems): void {
   const meterNames = uniqueNames(raw.meters, 'meters', 'meter', 'they tag every reading', problems);

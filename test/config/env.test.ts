@@ -137,7 +137,7 @@ describe('secrets from files', () => {
   it('refuses a _FILE variable whose file cannot be read', () => {
     const missing = join(tempDir(), 'no-such-secret');
     const problems = problemsOf(minimal, { env: { KAMSTRUP_METERS__0__URL_FILE: missing } });
-    assert.deepEqual(problems, [{ key: 'KAMSTRUP_METERS__0__URL_FILE', env: 'KAMSTRUP_METERS__0__URL_FILE', message: `cannot read ${JSON.stringify(missing)}: no such file` }]);
+    assert.deepEqual(problems, [{ key: 'KAMSTRUP_METERS__0__URL_FILE', env: 'KAMSTRUP_METERS__0__URL_FILE', message: `cannot read the url from ${JSON.stringify(missing)}: no such file` }]);
   });
 
   it('takes <key>_file in the YAML only for secret keys', () => {
