@@ -13,7 +13,7 @@
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { parseMeterUrl } from '../app/meter-url.js';
 import { meterModels, type MeterModel } from '../registers/catalogue.js';
@@ -160,7 +160,9 @@ export const MAX_ALIAS_NODES = 100;
 
 function parseYaml(text: string, label: string): Source {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  // Keys given twice are found below: the parser's own check compares every key with every
+  // earlier one of its mapping, minutes for the tens of thousands a 1 MiB file can hold.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(label, doc.errors.map((error) => {
       const position = lines.linePos(error.pos[0]);
@@ -169,6 +171,8 @@ function parseYaml(text: string, label: string): Source {
       return { key: '', line: position.line, message: `YAML syntax error at column ${position.col}: ${message}` };
     }));
   }
+  const repeated = repeatedKeys(doc, lines);
+  if (repeated.length > 0) throw new ConfigError(label, repeated);
   const contents = doc.contents;
   if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
     throw new ConfigError(label, [{ key: '', message: `the file is empty; it needs at least a meter (copy ${EXAMPLE_CONFIG_FILE} for a start, or see config/demo.yaml)` }]);
@@ -188,6 +192,29 @@ function parseYaml(text: string, label: string): Source {
     throw new ConfigError(label, [{ key: '', line, message: `the file must be a mapping of ${[...topLevelKeys()].join(', ')}; it holds ${showValue(raw)}` }]);
   }
   return { doc, lines, raw };
+}
+
+/** A key given twice in one mapping, as a YAML error at the second one (a merge key << may repeat). */
+function repeatedKeys(doc: Document.Parsed, lines: LineCounter): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Map<string, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || pair.key.value === '<<') continue;
+        const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
+        const offset = pair.key.range?.[0] ?? 0;
+        const first = seen.get(id);
+        if (first === undefined) {
+          seen.set(id, offset);
+          continue;
+        }
+        const position = lines.linePos(offset);
+        problems.push({ key: '', line: position.line, message: `YAML syntax error at column ${position.col}: Map keys must be unique; ${JSON.stringify(String(pair.key.value))} is already at line ${lines.linePos(first).line}` });
+      }
+    },
+  });
+  return problems;
 }
 
 function topLevelKeys(): Iterable<string> {
@@ -223,8 +250,16 @@ function lineAt(source: Source, node: unknown): number | undefined {
 
 // --- Problems ----------------------------------------------------------------------------------
 
+/**
+ * Problems listed at most. A file with more is the wrong file, and finding each one's line costs
+ * a walk of its mapping: 60 000 unknown keys took six minutes when every one was listed.
+ */
+export const MAX_LISTED_PROBLEMS = 100;
+
 class Problems {
   readonly list: ConfigProblem[] = [];
+  /** Problems found beyond MAX_LISTED_PROBLEMS, not listed. */
+  private unlisted = false;
   private overrides: readonly EnvOverride[] = [];
   /** Paths whose own problem is already told better (a gap left by an environment variable). */
   private readonly silenced: KeyPath[] = [];
@@ -245,6 +280,7 @@ class Problems {
 
   /** A problem at a key path: attributed to the environment variable that set it, or to its line in the file. */
   add(path: KeyPath, message: string): void {
+    if (this.full()) return;
     if (this.silenced.some((p) => p.length === path.length && isPrefix(p, path))) return;
     const key = formatKey(path);
     // A value set wholesale by the environment (at this path or above) is the environment's.
@@ -290,10 +326,19 @@ class Problems {
 
   sorted(): ConfigProblem[] {
     const order = (p: ConfigProblem): number => (p.line !== undefined ? p.line : p.env !== undefined ? Number.MAX_SAFE_INTEGER : 0);
-    return this.list.map((p, i) => ({ p, i })).sort((a, b) => order(a.p) - order(b.p) || a.i - b.i).map(({ p }) => p);
+    const sorted = this.list.map((p, i) => ({ p, i })).sort((a, b) => order(a.p) - order(b.p) || a.i - b.i).map(({ p }) => p);
+    if (!this.unlisted) return sorted;
+    return [...sorted, { key: '', message: `and more problems, not listed: fix these ${MAX_LISTED_PROBLEMS} first (is it the right file?)` }];
+  }
+
+  private full(): boolean {
+    if (this.list.length < MAX_LISTED_PROBLEMS) return false;
+    this.unlisted = true;
+    return true;
   }
 
   private push(problem: ConfigProblem): void {
+    if (this.full()) return;
     if (!this.list.some((p) => p.key === problem.key && p.message === problem.message)) this.list.push(problem);
   }
 }

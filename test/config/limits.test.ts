@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
-import { listLimits } from '../../src/config/load.js';
+import { listLimits, MAX_LISTED_PROBLEMS } from '../../src/config/load.js';
 import { MAX_CONFIG_BYTES } from '../../src/config/text-file.js';
 import { configError, minimal, monday, problemAt, problemsOf, tempDir } from './helpers.js';
 
@@ -78,6 +78,13 @@ describe('config limits', () => {
     assert.equal(problemAt(problems, 'jobs[0].registers').message, `${listLimits.registersPerJob + 1} registers; a job reads at most ${listLimits.registersPerJob} (the catalogue has 57, read 8 per request): split them across jobs`);
     assert.equal(problemAt(problems, 'jobs[0].meters').message, `${listLimits.metersPerJob + 1} meters; a job names at most ${listLimits.metersPerJob}`);
     assert.equal(problems.length, 4, JSON.stringify(problems));
+  });
+
+  it(`lists at most ${MAX_LISTED_PROBLEMS} problems, and says there are more`, () => {
+    const problems = problemsOf(minimal + Array.from({ length: 3000 }, (_, i) => `unknown_${i}: 1\n`).join(''));
+    assert.equal(problems.length, MAX_LISTED_PROBLEMS + 1);
+    assert.deepEqual(problems[0], { key: 'unknown_0', line: 4, message: 'unknown key "unknown_0"; valid at the top level: meters, storage, jobs, log, sinks' });
+    assert.deepEqual(problems[MAX_LISTED_PROBLEMS], { key: '', message: `and more problems, not listed: fix these ${MAX_LISTED_PROBLEMS} first (is it the right file?)` });
   });
 
   it('takes lists at their limits', () => {
