@@ -1,28 +1,121 @@
-// Cron scheduling over node-cron, kept behind a small interface so jobs can be tested with
-// real ticks and the daemon does not care which library fires them.
+// Cron scheduling, kept behind a small interface so the daemon does not care what fires the
+// ticks and tests can drive them on an injected clock.
+//
+// Ticks are the schedule's instants on the wall clock (see config/schedule.ts for the
+// daylight-saving rules); the timer between them runs on elapsed time and never sleeps more
+// than a minute, so a clock that is stepped is noticed soon:
+// - stepped forward (or the machine slept) past some ticks: one run, for the latest tick due,
+//   and a warning naming the ticks skipped; no burst of catch-up runs;
+// - stepped back: the schedule follows the new time from its next tick, so it does not stall
+//   for the size of the step (ticks already run under the wrong time run again).
+// node-cron parses the expression and matches the days; its own timer is not used, because it
+// skips the hour the clock repeats in autumn and the time the clock skips in spring.
 
-import cron from 'node-cron';
+import { CronTimes, Zone } from '../config/schedule.js';
 import type { Logger } from '../log/logger.js';
 
 export interface ScheduledTask {
   stop(): Promise<void>;
 }
 
-/** Calls `onTick` with the tick's scheduled time (shared by every reading of the run). */
-export function scheduleCron(expression: string, name: string, logger: Logger, onTick: (tick: Date) => void): ScheduledTask {
-  // node-cron's own notices (a tick missed while the machine was suspended) go to our log.
-  const cronLogger = {
-    info: (message: string) => logger.debug({ job: name }, message),
-    warn: (message: string) => logger.warn({ job: name }, message),
-    error: (message: string | Error) => logger.error({ job: name, err: message }, 'scheduler error'),
-    debug: (message: string | Error) => logger.debug({ job: name }, String(message)),
+/** The wall clock and an elapsed-time timer; tests pass a simulated one. */
+export interface SchedulerClock {
+  /** Wall-clock time, ms since the epoch. */
+  now(): number;
+  /** Calls `callback` once `delayMs` of elapsed time have passed; returns its cancel. */
+  setTimer(callback: () => void, delayMs: number): () => void;
+}
+
+export interface ScheduleOptions {
+  readonly clock?: SchedulerClock;
+  /** An IANA zone such as "Europe/Amsterdam"; default the process's own (TZ). */
+  readonly timeZone?: string;
+}
+
+const systemClock: SchedulerClock = {
+  now: () => Date.now(),
+  setTimer: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
+
+/** The longest sleep between looks at the wall clock. */
+export const MAX_SLEEP_MS = 60_000;
+/** How far the wall clock may drift from the timer before it counts as stepped. */
+const CLOCK_STEP_TOLERANCE_MS = 2_000;
+/** How late a run may start before the warning says so. */
+const LATE_TOLERANCE_MS = 60_000;
+
+function describe(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes >= 1 ? `${minutes} min` : `${Math.round(ms / 1000)} s`;
+}
+
+/** Calls `onTick` with the tick's scheduled instant (shared by every reading of the run). */
+export function scheduleCron(expression: string, name: string, logger: Logger, onTick: (tick: Date) => void, options: ScheduleOptions = {}): ScheduledTask {
+  const clock = options.clock ?? systemClock;
+  const times = new CronTimes(expression, new Zone(options.timeZone));
+  let next = times.next(clock.now());
+  let cancel: (() => void) | undefined;
+  let stopped = false;
+
+  const arm = (): void => {
+    if (stopped) return;
+    const armedAt = clock.now();
+    if (next === null) {
+      logger.warn({ job: name }, `job "${name}": cron "${expression}" has no time left to run at; it will not run again`);
+      return;
+    }
+    const delay = Math.max(0, Math.min(next - armedAt, MAX_SLEEP_MS));
+    cancel = clock.setTimer(() => wake(armedAt + delay), delay);
   };
-  const task = cron.createTask(expression, (context) => onTick(context.date), { name, logger: cronLogger });
-  void task.start();
+
+  const wake = (expectedNow: number): void => {
+    if (stopped || next === null) return;
+    const now = clock.now();
+    if (now < expectedNow - CLOCK_STEP_TOLERANCE_MS) {
+      const resumed = times.next(now);
+      logger.warn(
+        { job: name },
+        `the clock went back ${duration(expectedNow - now)} (to ${describe(now)}): job "${name}" continues from the new time${resumed === null ? '' : `, next at ${describe(resumed)}`}`,
+      );
+    }
+    if (now < next) {
+      // Not due yet, or the clock went back: its next tick from the current time.
+      next = times.next(now);
+      arm();
+      return;
+    }
+    const due = times.latestIn(next, now) ?? next;
+    if (due > next) {
+      logger.warn(
+        { job: name },
+        `job "${name}" skipped its ticks from ${describe(next)} to before ${describe(due)} (the clock jumped forward or the machine was suspended): running once, for ${describe(due)}`,
+      );
+    } else if (now - due > LATE_TOLERANCE_MS) {
+      logger.warn({ job: name }, `job "${name}" starts ${duration(now - due)} late, for ${describe(due)} (the clock jumped forward or the machine was suspended)`);
+    }
+    next = times.next(Math.max(due, now));
+    arm();
+    try {
+      onTick(new Date(due));
+    } catch (error) {
+      logger.error({ job: name, err: error }, `job "${name}": the tick at ${describe(due)} failed to start; the schedule goes on`);
+    }
+  };
+
+  arm();
   return {
-    stop: async () => {
-      await task.stop();
-      await task.destroy();
+    stop: () => {
+      stopped = true;
+      cancel?.();
+      times.dispose();
+      return Promise.resolve();
     },
   };
 }
