@@ -1,15 +1,20 @@
 // Start-up warnings: things that will work, but not as the user probably wants.
 
 import { registerById } from '../registers/catalogue.js';
-import { longestGapMs } from './schedule.js';
+import { readGaps } from './schedule.js';
 import type { AppConfig } from './types.js';
 
 /** MULTICAL 40x IR ports switch off after about 30 minutes without use. */
 export const IR_IDLE_LIMIT_MINUTES = 30;
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+function localDate(date: Date): string {
+  return `${date.getDate()} ${MONTHS[date.getMonth()] ?? ''} ${date.getFullYear()}`;
+}
+
 export function startupWarnings(config: AppConfig, now: Date): string[] {
   const warnings: string[] = [];
-  const cache = new Map<string, Uint8Array>();
   for (const meter of config.meters) {
     const jobs = config.jobs.filter((job) => job.meters.includes(meter.name));
     if (jobs.length === 0) {
@@ -17,12 +22,16 @@ export function startupWarnings(config: AppConfig, now: Date): string[] {
       continue;
     }
     const names = jobs.map((job) => job.name).join(', ');
-    const gap = longestGapMs(jobs.map((job) => job.cron), now, cache);
+    const gaps = readGaps(jobs.map((job) => job.cron), now);
     const advice = `MULTICAL 40x IR ports fall asleep after about ${IR_IDLE_LIMIT_MINUTES} minutes idle, so read it at least every ${IR_IDLE_LIMIT_MINUTES} minutes (e.g. a job with cron "*/5 * * * *")`;
-    if (gap === null) {
+    const limitMs = IR_IDLE_LIMIT_MINUTES * 60_000;
+    if (gaps === null) {
       warnings.push(`meter "${meter.name}": its jobs (${names}) do not run at all in the coming week; ${advice}`);
-    } else if (gap > IR_IDLE_LIMIT_MINUTES * 60_000) {
-      warnings.push(`meter "${meter.name}" goes up to ${Math.round(gap / 60_000)} minutes without a read (jobs: ${names}); ${advice}`);
+    } else if (gaps.weekMs > limitMs) {
+      warnings.push(`meter "${meter.name}" goes up to ${Math.round(gaps.weekMs / 60_000)} minutes without a read (jobs: ${names}); ${advice}`);
+    } else if (gaps.acrossChange !== undefined && gaps.acrossChange.ms > limitMs) {
+      const { ms, at } = gaps.acrossChange;
+      warnings.push(`meter "${meter.name}" goes up to ${Math.round(ms / 60_000)} minutes without a read when the clocks change on ${localDate(at)} (jobs: ${names}); ${advice}`);
     }
   }
   const models = new Map(config.meters.map((meter) => [meter.name, meter.model]));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { longestGapMs } from '../../src/config/index.js';
 import { loadYaml, monday } from './helpers.js';
 
@@ -63,6 +63,43 @@ describe('start-up warnings', () => {
     assert.deepEqual(warnings, [
       'job "live" reads register 4660 (not in the catalogue) from meter "home", which the catalogue does not list for multical-402: it will probably come back missing',
       'job "live" reads heat_energy (60), power (80), register 4660 (not in the catalogue) from meter "tap", which the catalogue does not list for multical-21: they will probably come back missing',
+    ]);
+  });
+});
+
+describe('the keep-awake warning across daylight-saving changes (TZ=Europe/Amsterdam)', () => {
+  // Set for this block only; the dates are built inside the tests, in that zone.
+  const zoneBefore = process.env.TZ;
+  before(() => {
+    process.env.TZ = 'Europe/Amsterdam';
+  });
+  after(() => {
+    if (zoneBefore === undefined) delete process.env.TZ;
+    else process.env.TZ = zoneBefore;
+  });
+  const saturdayBeforeAutumnChange = (): Date => new Date(2026, 9, 24, 12, 0, 0);
+  const saturdayBeforeSpringChange = (): Date => new Date(2026, 2, 28, 12, 0, 0);
+
+  it('measures real time in the weeks the clocks change: an interval schedule keeps its interval', () => {
+    for (const week of [saturdayBeforeAutumnChange(), saturdayBeforeSpringChange()]) {
+      const gapIn = (crons: string[]): number | null => (longestGapMs(crons, week) ?? NaN) / MINUTE;
+      assert.equal(gapIn(['*/5 * * * *']), 5);
+      assert.equal(gapIn(['*/20 * * * *']), 20);
+      assert.equal(gapIn(['0 * * * *', '30 * * * *']), 30);
+      assert.equal(gapIn(['*/10 * * * * *']), 10 / 60);
+    }
+    const yaml = `meters:\n  - name: a\n    url: /dev/ttyUSB0\njobs:\n${jobs(['every-20', '*/20 * * * *', 'power'])}`;
+    assert.deepEqual(loadYaml(yaml, { now: saturdayBeforeAutumnChange() }).warnings, []);
+    assert.deepEqual(loadYaml(yaml, { now: saturdayBeforeSpringChange() }).warnings, []);
+  });
+
+  it('warns in July about fixed times that leave a gap only when the clocks go back, naming the day', () => {
+    // Every 20-25 minutes all day, as fixed times: the repeated 02:00-03:00 runs once, so 02:45
+    // CEST is followed by 03:00 CET, 75 minutes later.
+    const yaml = `meters:\n  - name: a\n    url: /dev/ttyUSB0\njobs:\n${jobs(['morning', '0,20,45 0-11 * * *', 'power'], ['evening', '0,20,45 12-23 * * *', 'power'])}`;
+    assert.equal(longestGapMs(['0,20,45 0-11 * * *', '0,20,45 12-23 * * *'], new Date(2026, 6, 1, 12)), 25 * MINUTE);
+    assert.deepEqual(loadYaml(yaml, { now: new Date(2026, 6, 1, 12) }).warnings, [
+      'meter "a" goes up to 75 minutes without a read when the clocks change on 25 October 2026 (jobs: morning, evening); MULTICAL 40x IR ports fall asleep after about 30 minutes idle, so read it at least every 30 minutes (e.g. a job with cron "*/5 * * * *")',
     ]);
   });
 });
