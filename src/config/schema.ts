@@ -91,26 +91,114 @@ const cronFieldLabels: Readonly<Record<string, string>> = {
 
 const CRON_SHAPE = 'a cron expression has 5 fields (minute hour day month weekday) or 6 (with seconds first)';
 
+/** node-cron's @ shorthands, refused so every schedule reads the same way, with what to write. */
+const cronShorthands: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+const cronFields = [
+  { key: 'second', min: 0, max: 59, round: 'minute', names: [] },
+  { key: 'minute', min: 0, max: 59, round: 'hour', names: [] },
+  { key: 'hour', min: 0, max: 23, round: 'day', names: [] },
+  { key: 'dayOfMonth', min: 1, max: 31, round: 'month', names: [] },
+  { key: 'month', min: 1, max: 12, round: 'year', names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  { key: 'dayOfWeek', min: 0, max: 6, round: 'week', names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+] as const;
+
+type CronField = (typeof cronFields)[number];
+
+/** A range end as a number: digits, or a month or weekday name (jan, january); NaN when neither. */
+function rangeEnd(text: string, field: CronField): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  const index = (field.names as readonly string[]).indexOf(text.slice(0, 3).toLowerCase());
+  return index < 0 ? NaN : index + field.min;
+}
+
+/** `first-last/step` wrapped round the end of the field, written as forward ranges. */
+function forwardRanges(first: number, last: number, step: number, field: CronField): string {
+  const stepText = step === 1 ? '' : `/${step}`;
+  // 7 and 0 are both Sunday: 7-1 is 0-1, and 5-0 is 5-7.
+  if (field.key === 'dayOfWeek' && first === 7) return `0-${last}${stepText}`;
+  if (field.key === 'dayOfWeek' && last === 0 && step === 1) return `${first}-7`;
+  const range = (from: number, to: number): string => (from === to ? `${from}` : `${from}-${to}${stepText}`);
+  const lastBeforeEnd = first + step * Math.floor((field.max - first) / step);
+  const restart = lastBeforeEnd + step - (field.max - field.min + 1);
+  return restart > last ? range(first, lastBeforeEnd) : `${range(first, lastBeforeEnd)},${range(restart, last)}`;
+}
+
+function fieldNotValid(key: string, value: string): string {
+  const label = cronFieldLabels[key] ?? key;
+  return `the ${label.replace(/ \(.*/, '')} field ${JSON.stringify(value)} is not valid; it takes ${label.replace(/^[^(]*\(|\)$/g, '')}, *, ranges a-b, lists a,b and steps */n`;
+}
+
+/**
+ * Ranges written backwards (`5-1`), which node-cron wraps round the end of the field, silently,
+ * even from a start past the end (`60-1`, weekday `8-1`): nobody reading them expects that.
+ */
+function backwardRanges(text: string): { field: string; reason: string }[] {
+  const fields = text.split(/\s+/);
+  const offset = fields.length === 5 ? 1 : 0;
+  const found: { field: string; reason: string }[] = [];
+  fields.forEach((value, index) => {
+    const field = cronFields[index + offset];
+    if (field === undefined) return;
+    for (const token of value.split(',')) {
+      const match = /^([a-z0-9]+)-([a-z0-9]+)(?:\/(\d+))?$/i.exec(token);
+      if (match === null) continue;
+      const first = rangeEnd(match[1] ?? '', field);
+      const last = rangeEnd(match[2] ?? '', field);
+      const step = Number(match[3] ?? 1);
+      if (!(first > last) || step < 1) continue;
+      // 7 is Sunday too.
+      const highest = field.key === 'dayOfWeek' ? 7 : field.max;
+      if (first > highest || last < field.min) {
+        found.push({ field: field.key, reason: fieldNotValid(field.key, value) });
+        continue;
+      }
+      const label = (cronFieldLabels[field.key] ?? field.key).replace(/ \(.*/, '');
+      found.push({ field: field.key, reason: `the ${label} range "${token}" runs backwards: write "${forwardRanges(first, last, step, field)}" to wrap round the ${field.round}, or "${last}-${first}"` });
+    }
+  });
+  return found;
+}
+
 /** Why a cron expression is not valid, naming the field at fault; null when it is valid. */
 export function cronProblem(expression: string): string | null {
   const text = expression.trim();
   if (text === '') return `the cron expression is empty; ${CRON_SHAPE}, e.g. "*/5 * * * *"`;
+  if (text.startsWith('@')) {
+    const fields = cronShorthands[text.toLowerCase()];
+    if (fields === undefined) return `${JSON.stringify(expression)} is not a cron expression; ${CRON_SHAPE}, e.g. "*/5 * * * *"`;
+    return `${JSON.stringify(expression)} is a shorthand the logger does not take; ${CRON_SHAPE}: write "${fields}"`;
+  }
   const fields = text.split(/\s+/).length;
-  if (!text.startsWith('@') && (fields < 5 || fields > 6)) {
+  if (fields < 5 || fields > 6) {
     return `${JSON.stringify(expression)} has ${fields} field${fields === 1 ? '' : 's'}; a cron expression has 5 (minute hour day month weekday) or 6 (with seconds first)`;
   }
   const result = validateDetailed(text);
-  if (result.valid) return null;
   const reasons = result.errors.map((error) => {
-    const label = cronFieldLabels[error.field];
-    if (label === undefined) {
+    if (cronFieldLabels[error.field] === undefined) {
       if (/illegal characters/.test(error.message)) return `it holds characters a cron expression cannot have (use digits, names like mon or jan, and * , - /)`;
       return error.message;
     }
     if (/impossible day/.test(error.message)) return `the day of month ${JSON.stringify(error.value ?? '')} never occurs in the months given, so the job would never run`;
-    return `the ${label.replace(/ \(.*/, '')} field ${JSON.stringify(error.value ?? '')} is not valid; it takes ${label.replace(/^[^(]*\(|\)$/g, '')}, *, ranges a-b, lists a,b and steps */n`;
+    return fieldNotValid(error.field, error.value ?? '');
   });
-  return `${JSON.stringify(expression)}: ${reasons.join('; ')}`;
+  // A field node-cron refused already has its reason.
+  const refused = new Set(result.errors.map((error) => error.field));
+  const unflagged = new Set<string>();
+  for (const { field, reason } of backwardRanges(text)) {
+    if (refused.has(field) || unflagged.has(reason)) continue;
+    unflagged.add(reason);
+    reasons.push(reason);
+  }
+  return reasons.length === 0 ? null : `${JSON.stringify(expression)}: ${reasons.join('; ')}`;
 }
 
 function hasCode(error: unknown, code: string): error is Error {
