@@ -47,7 +47,7 @@ const CLOCK_STEP_TOLERANCE_MS = 2_000;
 /** How late a run may start before the warning says so. */
 const LATE_TOLERANCE_MS = 60_000;
 
-function describe(ms: number): string {
+function isoOf(ms: number): string {
   return new Date(ms).toISOString();
 }
 
@@ -68,7 +68,7 @@ export function scheduleCron(expression: string, name: string, logger: Logger, o
     if (stopped) return;
     const armedAt = clock.now();
     if (next === null) {
-      logger.warn({ job: name }, `job "${name}": cron "${expression}" has no time left to run at; it will not run again`);
+      logger.warn({ job: name }, `job "${name}": cron "${expression}" does not fire again within 28 years, so the job will not run; check its day, month and weekday fields`);
       return;
     }
     const delay = Math.max(0, Math.min(next - armedAt, MAX_SLEEP_MS));
@@ -82,7 +82,7 @@ export function scheduleCron(expression: string, name: string, logger: Logger, o
       const resumed = times.next(now);
       logger.warn(
         { job: name },
-        `the clock went back ${duration(expectedNow - now)} (to ${describe(now)}): job "${name}" continues from the new time${resumed === null ? '' : `, next at ${describe(resumed)}`}`,
+        `the clock went back ${duration(expectedNow - now)} (to ${isoOf(now)}): job "${name}" continues from the new time${resumed === null ? '' : `, next at ${isoOf(resumed)}`}`,
       );
     }
     if (now < next) {
@@ -95,17 +95,17 @@ export function scheduleCron(expression: string, name: string, logger: Logger, o
     if (due > next) {
       logger.warn(
         { job: name },
-        `job "${name}" skipped its ticks from ${describe(next)} to before ${describe(due)} (the clock jumped forward or the machine was suspended): running once, for ${describe(due)}`,
+        `job "${name}" skipped its ticks from ${isoOf(next)} to before ${isoOf(due)} (the clock jumped forward or the machine was suspended): running once, for ${isoOf(due)}`,
       );
     } else if (now - due > LATE_TOLERANCE_MS) {
-      logger.warn({ job: name }, `job "${name}" starts ${duration(now - due)} late, for ${describe(due)} (the clock jumped forward or the machine was suspended)`);
+      logger.warn({ job: name }, `job "${name}" starts ${duration(now - due)} late, for ${isoOf(due)} (the clock jumped forward or the machine was suspended)`);
     }
     next = times.next(Math.max(due, now));
     arm();
     try {
       onTick(new Date(due));
     } catch (error) {
-      logger.error({ job: name, err: error }, `job "${name}": the tick at ${describe(due)} failed to start; the schedule goes on`);
+      logger.error({ job: name, err: error }, `job "${name}": the tick at ${isoOf(due)} failed to start; the schedule goes on`);
     }
   };
 

@@ -29,7 +29,7 @@ export interface LocalDay {
   readonly day: number;
 }
 
-export function dayAfter({ year, month, day }: LocalDay, days = 1): LocalDay {
+function dayAfter({ year, month, day }: LocalDay, days = 1): LocalDay {
   const date = new Date(Date.UTC(year, month - 1, day + days));
   return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
 }
@@ -243,7 +243,7 @@ export class CronTimes {
 }
 
 /** The instants the zone's clocks change within `days` local days from `fromMs`. */
-export function clockChanges(zone: Zone, fromMs: number, days: number): number[] {
+function clockChanges(zone: Zone, fromMs: number, days: number): number[] {
   const changes: number[] = [];
   let day = zone.localDay(fromMs);
   for (let i = 0; i < days; i++, day = dayAfter(day)) {
