@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import type { PointRun } from '../sinks/influxdb/point.js';
-import type { ExportFilter, ExportRow } from '../store/index.js';
+import { DATABASE_SIDE_FILES, databaseFiles, fileIdentity, type ExportFilter, type ExportRow } from '../store/index.js';
 import { configOption, loadConfigOrExit, openExistingStore, parseTime } from './config-option.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { resolveOrUsageError } from './read.js';
@@ -49,6 +49,7 @@ Examples:
         ...(options.to !== undefined && { to: parseTime(options.to, '--to') }),
       };
       const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
+      if (options.output !== undefined) refuseDatabaseAsOutput(options.output, config.storage.path);
       const store = openExistingStore(config.storage.path);
       let output: NodeJS.WritableStream = process.stdout;
       try {
@@ -134,6 +135,23 @@ function checkMeterName(name: string, known: readonly string[]): void {
   if (known.includes(name)) return;
   const names = [...new Set(known)];
   throw new CliError(ExitCode.usage, `no meter is named "${name}" (known: ${names.length > 0 ? names.join(', ') : 'none yet'})`);
+}
+
+/**
+ * Opening the output truncates it: onto the database or one of its side files that destroys
+ * the history (or, under a running daemon, its write-ahead log). Compared by what the paths
+ * are on disk, so a relative path, `..`, a symbolic or a hard link cannot slip through.
+ */
+function refuseDatabaseAsOutput(output: string, databasePath: string): void {
+  const target = fileIdentity(output);
+  const hit = databaseFiles(databasePath).find((file) => fileIdentity(file) === target);
+  if (hit === undefined) return;
+  const side = DATABASE_SIDE_FILES.find(({ suffix }) => hit.endsWith(suffix));
+  const what = side === undefined ? `the database ${databasePath}` : `${side.what} of the database ${databasePath} (${hit})`;
+  throw new CliError(
+    ExitCode.usage,
+    `--output ${output} is ${what}: writing the export there would destroy the stored readings. Nothing was written; choose another file, e.g. --output export.csv`,
+  );
 }
 
 async function openOutput(path: string): Promise<NodeJS.WritableStream> {
