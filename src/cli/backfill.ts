@@ -4,7 +4,7 @@ import { createSinks } from '../app/sinks.js';
 import { Delivery } from '../delivery/delivery.js';
 import { SinkError } from '../delivery/sink.js';
 import { createLogger } from '../log/logger.js';
-import { configOption, loadConfigOrExit, openExistingStore, parseTime } from './config-option.js';
+import { configOption, loadConfigOrExit, openExistingStore, parseRange } from './config-option.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 interface BackfillOptions {
@@ -33,10 +33,7 @@ Example:
   kamstrup-logger backfill --sink influxdb --from 2026-01-01`,
     )
     .action(async (options: BackfillOptions, command: Command) => {
-      const range = {
-        ...(options.from !== undefined && { from: parseTime(options.from, '--from') }),
-        ...(options.to !== undefined && { to: parseTime(options.to, '--to') }),
-      };
+      const range = parseRange(options.from, options.to);
       const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
       const sink = createSinks(config.sinks).find((s) => s.name === options.sink);
       if (!sink) {
@@ -45,7 +42,7 @@ Example:
       }
       const problem = await sink.check();
       if (problem) throw new CliError(ExitCode.failure, `${problem}; nothing sent`);
-      const store = openExistingStore(config.storage.path);
+      const store = openExistingStore(config.storage.path, 'write');
       const logger = createLogger({ level: 'warn', pretty: true, destination: process.stderr });
       try {
         const queued = store.requeue(sink.name, range);

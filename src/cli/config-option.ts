@@ -2,8 +2,8 @@
 
 import { existsSync } from 'node:fs';
 import { Option } from 'commander';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
-import { Store } from '../store/index.js';
+import { ConfigError, loadConfig, type LoadedConfig, type StorageAccess } from '../config/index.js';
+import { Store, StoreError } from '../store/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export const DEFAULT_CONFIG_PATH = './kamstrup-logger.yaml';
@@ -17,22 +17,44 @@ export function configOption(): Option {
  * Without --config, a missing default file is fine when the environment configures a meter
  * (a Docker setup configured by KAMSTRUP_… variables alone).
  */
-export function loadConfigOrExit(path: string, explicit = true, heading = 'the config is not valid; nothing started:'): LoadedConfig {
+export function loadConfigOrExit(path: string, explicit = true, heading = 'the config is not valid; nothing started:', storageAccess: StorageAccess = 'write'): LoadedConfig {
   const environmentOnly = !explicit && Object.keys(process.env).some((name) => name.startsWith('KAMSTRUP_METERS__'));
   try {
-    return loadConfig({ path, env: process.env, optionalFile: environmentOnly });
+    return loadConfig({ path, env: process.env, optionalFile: environmentOnly, storageAccess });
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(ExitCode.usage, `${heading}\n${error.format()}`, { cause: error });
     throw error;
   }
 }
 
-/** status and export read what the daemon wrote; they never create an empty database. */
-export function openExistingStore(path: string): Store {
+/**
+ * status, export and backfill work on what the daemon wrote; they never create an empty
+ * database. status and export only read ('read'): they open the file read-only, so they work
+ * on a file or file system this user may not write, and never change the schema under a
+ * running daemon.
+ */
+export function openExistingStore(path: string, access: 'read' | 'write'): Store {
   if (!existsSync(path)) {
     throw new CliError(ExitCode.failure, `no database at ${path} yet: \`kamstrup-logger run\` creates it with its first reading (check storage.path in the config)`);
   }
-  return Store.open(path, { sinks: [] });
+  try {
+    return Store.open(path, { sinks: [], readOnly: access === 'read' });
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'needs-upgrade') throw new CliError(ExitCode.usage, error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** --from and --to as a range; a range that ends before it starts is a mistake, not an empty answer. */
+export function parseRange(from: string | undefined, to: string | undefined): { from?: Date; to?: Date } {
+  const range = {
+    ...(from !== undefined && { from: parseTime(from, '--from') }),
+    ...(to !== undefined && { to: parseTime(to, '--to') }),
+  };
+  if (range.from !== undefined && range.to !== undefined && range.from.getTime() >= range.to.getTime()) {
+    throw new CliError(ExitCode.usage, `--from ${from ?? ''} is not before --to ${to ?? ''}: that range holds no reading (--to is exclusive). Swap them, or move --to later.`);
+  }
+  return range;
 }
 
 /** A date alone means local midnight: the owner of a heat meter thinks in local days. */

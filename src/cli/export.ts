@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import type { PointRun } from '../sinks/influxdb/point.js';
 import { DATABASE_SIDE_FILES, databaseFiles, fileIdentity, type ExportFilter, type ExportRow } from '../store/index.js';
-import { configOption, loadConfigOrExit, openExistingStore, parseTime } from './config-option.js';
+import { configOption, loadConfigOrExit, openExistingStore, parseRange } from './config-option.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { resolveOrUsageError } from './read.js';
 
@@ -45,12 +45,11 @@ Examples:
       const filter: ExportFilter = {
         ...(options.meter !== undefined && { meter: options.meter }),
         ...(options.register !== undefined && { registerIds: options.register.map((r) => resolveOrUsageError(r).id) }),
-        ...(options.from !== undefined && { from: parseTime(options.from, '--from') }),
-        ...(options.to !== undefined && { to: parseTime(options.to, '--to') }),
+        ...parseRange(options.from, options.to),
       };
-      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
+      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:', 'read');
       if (options.output !== undefined) refuseDatabaseAsOutput(options.output, config.storage.path);
-      const store = openExistingStore(config.storage.path);
+      const store = openExistingStore(config.storage.path, 'read');
       let output: NodeJS.WritableStream = process.stdout;
       try {
         if (options.meter !== undefined) checkMeterName(options.meter, [...config.meters.map((m) => m.name), ...store.status().meters.map((m) => m.name)]);

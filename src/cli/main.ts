@@ -54,7 +54,7 @@ function report(error: unknown): number {
   }
   if (error instanceof StoreError) {
     process.stderr.write(`kamstrup-logger: ${error.message}\n`);
-    return ExitCode.failure;
+    return error.wrongFile ? ExitCode.usage : ExitCode.failure;
   }
   if (error instanceof MeterError) {
     process.stderr.write(`kamstrup-logger: ${error.message}\n`);

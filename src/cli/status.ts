@@ -10,8 +10,8 @@ export function statusCommand(): Command {
     .addOption(configOption())
     .option('--json', 'one JSON document, for machines')
     .action(async (options: { config: string; json?: boolean }, command: Command) => {
-      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
-      const store = openExistingStore(config.storage.path);
+      const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:', 'read');
+      const store = openExistingStore(config.storage.path, 'read');
       let status: StoreStatus;
       try {
         status = store.status();

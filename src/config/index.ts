@@ -1,7 +1,7 @@
 // The config layer: the YAML file, environment overrides, validation, defaults and warnings.
 
 export { ConfigError, formatProblems, type ConfigErrorCode, type ConfigProblem } from './errors.js';
-export { exampleConfigPath, loadConfig, storageProblem, type LoadConfigOptions } from './load.js';
+export { exampleConfigPath, loadConfig, storageProblem, type LoadConfigOptions, type StorageAccess } from './load.js';
 export type { AppConfig, InfluxDbSinkConfig, JobConfig, LoadedConfig, LogConfig, MeterConfig, SinksConfig, StorageConfig } from './types.js';
 export {
   configSchema,

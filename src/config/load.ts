@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import { parseMeterUrl } from '../app/meter-url.js';
 import { meterModels, type MeterModel } from '../registers/catalogue.js';
 import { resolveRegister } from '../registers/resolve.js';
+
 import { defaultJobs } from './defaults.js';
 import { describeFsError, readEnvOverrides, type EnvOverride } from './env.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -34,6 +35,7 @@ import {
 } from './schema.js';
 import { applySecretFiles, dropSecretFile, holdsSecret, isSecretPath } from './secrets.js';
 import { hexByte, MAX_CONFIG_BYTES, MAX_VALUE_FILE_BYTES, readTextFile, TextFileError } from './text-file.js';
+import { notRegularFileReason, pseudoFileSystemOf } from './storage-file.js';
 import type { AppConfig, JobConfig, LoadedConfig, MeterConfig, SinksConfig } from './types.js';
 import { startupWarnings } from './warnings.js';
 
@@ -46,7 +48,12 @@ export interface LoadConfigOptions {
   readonly optionalFile?: boolean;
   /** The moment the schedule warnings look ahead from (a week); now by default. */
   readonly now?: Date;
+  /** How the command will use the database: `read` needs no write permission. Default `write`. */
+  readonly storageAccess?: StorageAccess;
 }
+
+/** Whether a command writes the database (run, backfill) or only reads it (status, export). */
+export type StorageAccess = 'read' | 'write';
 
 const keys: KeyNode = keyTree(configSchema);
 
@@ -103,7 +110,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   checkNames(raw, problems);
   const storagePath = storagePathOf(raw, directory);
   if (storagePath !== null) {
-    const problem = storageProblem(storagePath);
+    const problem = storageProblem(storagePath, options.storageAccess);
     if (problem !== null) problems.add(['storage', 'path'], problem);
   }
 
@@ -500,13 +507,21 @@ function storagePathOf(raw: Record<string, unknown>, directory: string): string 
   return typeof path === 'string' && path !== '' ? resolve(directory, path) : null;
 }
 
-/** Why the database file could not be created or written; null when it looks fine. */
-export function storageProblem(path: string): string | null {
+/**
+ * Why the database file could not be created or, for `write` access (the daemon, backfill),
+ * written; null when it looks fine. `read` access (status, export) opens the file read-only,
+ * so a file or directory this user may not write is fine there. `isWritable` is the
+ * permission probe, injectable because root may write whatever the mode bits say.
+ */
+export function storageProblem(path: string, access: StorageAccess = 'write', isWritable: (path: string) => boolean = writable): string | null {
   const existing = statOrNull(path);
-  if (existing?.isDirectory()) return `${path} is a directory; name the database file in it, e.g. ${join(path, 'kamstrup.sqlite')}`;
+  if (existing?.isDirectory()) return `${path} is not a regular file (it is a directory); name the database file in it, e.g. ${join(path, 'kamstrup.sqlite')}`;
+  const notRegular = notRegularFileReason(path);
+  if (notRegular !== null) return `${path} is not a regular file (it is ${notRegular}); name a database file on a disk, e.g. ./data/kamstrup.sqlite`;
   if (existing !== null) {
-    if (!writable(path)) return `${path} is not writable by this user`;
-    if (!writable(dirname(path))) return `the directory ${dirname(path)} is not writable by this user (SQLite keeps its journal files next to the database)`;
+    if (access === 'read') return null;
+    if (!isWritable(path)) return `${path} is not writable by this user`;
+    if (!isWritable(dirname(path))) return `the directory ${dirname(path)} is not writable by this user (SQLite keeps its journal files next to the database)`;
     return null;
   }
   // The file does not exist yet: the nearest existing ancestor must be a directory we can write to.
@@ -518,7 +533,9 @@ export function storageProblem(path: string): string | null {
   }
   if (stat === null) return `cannot create ${path}: none of its parent directories exists`;
   if (!stat.isDirectory()) return `cannot create ${path}: ${ancestor} is a file, not a directory`;
-  if (!writable(ancestor)) return `cannot create ${path}: the directory ${ancestor} is not writable by this user`;
+  const pseudo = pseudoFileSystemOf(ancestor);
+  if (pseudo !== null) return `${path} is not a regular file: ${ancestor} is on the kernel's ${pseudo} file system; name a database file on a disk, e.g. ./data/kamstrup.sqlite`;
+  if (access === 'write' && !isWritable(ancestor)) return `cannot create ${path}: the directory ${ancestor} is not writable by this user`;
   return null;
 }
 

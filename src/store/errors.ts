@@ -4,6 +4,10 @@
 export type StoreErrorCode =
   | 'cannot-open' // the file or its directory cannot be created or opened (ENOTDIR, EACCES, EROFS, a directory, …)
   | 'not-a-database' // the file exists but is no SQLite database (or is encrypted)
+  | 'not-a-regular-file' // a device (/dev/null), a FIFO, a directory, a /proc file: nothing a database can live in
+  | 'foreign-database' // a SQLite database of another program: tables, and none of the logger's schema history
+  | 'needs-upgrade' // opened read-only at an older schema version: only a writer may migrate it
+  | 'cannot-share-log' // a reader cannot create the -shm index of a WAL database (read-only directory or file system)
   | 'corrupt' // a SQLite database whose pages are damaged
   | 'database-too-new' // written by a newer kamstrup-logger: its schema version is beyond our newest migration
   | 'bad-migrations' // the migrations folder is missing, unreadable, or its files are misnumbered
@@ -38,6 +42,14 @@ export class StoreError extends Error {
    */
   get retryable(): boolean {
     return this.code === 'busy' || this.code === 'disk-full' || this.code === 'io';
+  }
+
+  /**
+   * The storage path names a file that is not, and cannot become, the logger's database: a
+   * mistake in the config (exit status 2), not a failure of the disk.
+   */
+  get wrongFile(): boolean {
+    return this.code === 'not-a-regular-file' || this.code === 'foreign-database';
   }
 }
 
@@ -99,7 +111,11 @@ export function toStoreError(error: unknown, path: string, doing: string): Store
     return make('not-a-database', `${path} is not a SQLite database (${detail}). Point the storage path at the logger's database or at a new file; move this file away if it is in the way.`);
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
-    return make('corrupt', `the database ${path} is damaged (${detail}) while ${doing}. Restore a backup, or move the file away to start afresh (the sqlite3 shell's .recover can rescue its data).`);
+    return make(
+      'corrupt',
+      `the database ${path} is damaged (${detail}) while ${doing}; nothing more can be stored in it. Stop the logger, then restore a backup, ` +
+        `or rescue what it holds: sqlite3 ${path} .recover > recovered.sql, then sqlite3 new.sqlite < recovered.sql and point storage.path at new.sqlite.`,
+    );
   }
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_IOERR_NOSPC') {
     return make('disk-full', `the disk holding ${path} is full while ${doing}. Free some space or shorten the retention; nothing was half-written.`);

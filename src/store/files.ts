@@ -1,7 +1,7 @@
-// The files that make up a database on disk, and whether a path can be one at all. No SQLite
-// here: the config's storage-path check uses this before anything opens the file.
+// The files that make up a database on disk, and which of them two paths name: export must
+// never write over one of them.
 
-import { lstatSync, readlinkSync, statfsSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 
 /** What SQLite keeps next to the database file: the write-ahead log, its index, the rollback journal. */
@@ -10,14 +10,6 @@ export const DATABASE_SIDE_FILES: readonly { readonly suffix: string; readonly w
   { suffix: '-shm', what: 'the write-ahead log index' },
   { suffix: '-journal', what: 'the rollback journal' },
 ];
-
-/** Kernel pseudo-file systems (statfs f_type): their files look regular but hold no data. */
-const PSEUDO_FILE_SYSTEMS: ReadonlyMap<number, string> = new Map([
-  [0x9fa0, 'proc'],
-  [0x62656572, 'sysfs'],
-  [0x64626720, 'debugfs'],
-  [0x1cd1, 'devpts'],
-]);
 
 /**
  * The database file and every file SQLite may create for it, under the name given and under its
@@ -63,34 +55,4 @@ function followLinks(path: string): string {
     }
   }
   return target;
-}
-
-/**
- * Why `path` can never hold a database: an existing entry that is not a regular file (a
- * device such as /dev/null, a FIFO, a socket, a directory) or a file of a kernel pseudo file
- * system such as /proc. Null for a regular file and for a path that does not exist.
- */
-export function notRegularFileReason(path: string): string | null {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    return null;
-  }
-  if (stat.isDirectory()) return 'a directory';
-  if (stat.isFIFO()) return 'a named pipe (FIFO)';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  if (stat.isSocket()) return 'a socket';
-  if (!stat.isFile()) return 'not a file';
-  const pseudo = pseudoFileSystemOf(path);
-  return pseudo === null ? null : `a file of the kernel's ${pseudo} file system`;
-}
-
-/** The name of the kernel pseudo file system holding `path` (its directory when it does not exist), or null. */
-export function pseudoFileSystemOf(path: string): string | null {
-  try {
-    return PSEUDO_FILE_SYSTEMS.get(statfsSync(path).type) ?? null;
-  } catch {
-    return null;
-  }
 }

@@ -76,6 +76,43 @@ export function schemaVersion(db: Database): number {
 }
 
 /**
+ * Refuses a SQLite database of another program before anything touches it: migrating it would
+ * add the logger's tables to it and switch it to WAL. The logger's own database records its
+ * history in schema_migrations from the first migration on; a new file has no tables at all.
+ */
+export function assertLoggerDatabase(db: Database, path: string): void {
+  const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all();
+  const objects = db.prepare<[], number>('SELECT count(*) FROM sqlite_schema').pluck().get() ?? 0;
+  if (objects === 0 && schemaVersion(db) === 0) return;
+  const historyColumns = db.prepare<[], number>("SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name IN ('version', 'name', 'applied_at')").pluck().get();
+  if (historyColumns === 3) return;
+  const shown = tables.length === 0 ? 'no tables but other schema objects' : `tables such as ${tables.slice(0, 3).join(', ')}`;
+  throw new StoreError(
+    'foreign-database',
+    `${path} is a SQLite database of another program (${shown}, and no kamstrup-logger schema history): it was left untouched. ` +
+      'Point storage.path at the logger\'s own database, or at a new file such as ./data/kamstrup.sqlite.',
+    { path },
+  );
+}
+
+/**
+ * A read-only opening cannot migrate: the database must already be at the newest version.
+ * Only the daemon upgrades it (a `status` run by a newer version next to an older running
+ * daemon must not change the schema under it).
+ */
+export function assertCurrent(db: Database, migrations: readonly Migration[], path: string): void {
+  const version = schemaVersion(db);
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (version >= newest) return;
+  throw new StoreError(
+    'needs-upgrade',
+    `the database ${path} has schema version ${version} and this kamstrup-logger reads version ${newest}; opened read-only, it cannot be upgraded here. ` +
+      'Run the daemon (kamstrup-logger run) of this version once, as a user who may write the file and its directory, to upgrade it.',
+    { path },
+  );
+}
+
+/**
  * Refuses a database written by a newer kamstrup-logger before anything touches it: its newer
  * tables may mean things this code would get wrong, and there is no way back down.
  */

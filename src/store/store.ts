@@ -2,12 +2,14 @@
 // the outbox from which each sink drains what it has not yet taken. One Store per process and
 // file; better-sqlite3 is synchronous, each call is short (a job run is one small transaction).
 
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { directoryError, StoreError, toStoreError } from './errors.js';
+import { directoryError, errorCodeOf, StoreError, toStoreError } from './errors.js';
 import { Exporter } from './export.js';
-import { assertNotTooNew, defaultMigrationsDir, loadMigrations, migrate } from './migrations.js';
+import { notRegularFileReason } from '../config/storage-file.js';
+import { assertCurrent, assertLoggerDatabase, assertNotTooNew, defaultMigrationsDir, loadMigrations, migrate, type Migration } from './migrations.js';
 import { Outbox, registerPayloadFormats, registerSinks } from './outbox.js';
 import { Pruner } from './prune.js';
 import type { IdRange } from './ranges.js';
@@ -48,12 +50,15 @@ export class Store {
     private readonly pruner: Pruner,
     private readonly statusReader: StatusReader,
     private readonly exporter: Exporter,
+    /** Deletes what opening left behind (a reader's snapshot copy); runs after the connection closes. */
+    private readonly release: () => void,
   ) {}
 
   /**
    * Opens (creating it and its directory if need be) and upgrades the database at `path`, and
-   * registers the sinks enabled in the config. A database newer than this code is refused
-   * before anything is written to it.
+   * registers the sinks enabled in the config; or, with `readOnly`, opens it only to read. A
+   * path that is no regular file, another program's database and one newer than this code are
+   * refused before anything is written to them.
    *
    * `sinks` are the sinks this process queues new readings for; the database's record of which
    * sinks are enabled changes only when this process records its first job run, so `status`
@@ -62,37 +67,17 @@ export class Store {
   static open(path: string, options: StoreOptions): Store {
     const now = options.now ?? ((): Date => new Date());
     const migrations = loadMigrations(options.migrationsDir ?? defaultMigrationsDir);
-    const directory = dirname(resolve(path));
-    try {
-      mkdirSync(directory, { recursive: true });
-    } catch (error) {
-      throw directoryError(error, path, directory);
+    const notRegular = notRegularFileReason(path);
+    if (notRegular !== null) {
+      throw new StoreError('not-a-regular-file', `${path} is not a regular file (it is ${notRegular}): a database cannot live there. Point storage.path at a file such as ./data/kamstrup.sqlite.`, { path });
     }
-    let db: Database;
+    const { db, release } = options.readOnly === true ? openReadOnly(path, options, migrations) : { db: openReadWrite(path, migrations), release: (): void => undefined };
     try {
-      db = new BetterSqlite3(path);
-    } catch (error) {
-      throw toStoreError(error, path, 'opening it');
-    }
-    try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      // First read of the file: a file that is not a database fails here, and a too-new one is
-      // refused while still untouched (journal_mode = WAL below would rewrite its header).
-      assertNotTooNew(db, migrations, path);
-      // WAL: the daemon writes while `status` and `export` read, without blocking each other,
-      // and a commit appends to one file instead of rewriting pages twice (kinder to SD cards).
-      db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode fsyncs at checkpoints, not at every commit. A killed process loses
-      // nothing committed (the commit is in the OS's page cache); an OS crash or power cut can
-      // roll back the last commits that the kernel had not yet written out (about 30 s of
-      // dirty-page expiry, i.e. the last job run or so), never corrupt the file. FULL would
-      // fsync the SD card at every job run and cap throughput at the card's fsync rate.
-      db.pragma('synchronous = NORMAL');
       // 4 MB of page cache instead of better-sqlite3's 16: writes touch the tails of a few
       // B-trees and reads scan in id order, so more cache only holds pages that are not needed
       // again, and on a Raspberry Pi it is resident memory (a large drain: ~18 MB less).
       db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
-      migrate(db, { migrations, path, now });
+      if (options.readOnly !== true) migrate(db, { migrations, path, now });
       db.pragma('foreign_keys = ON');
       const sinkIds = registerSinks(db, path, options.sinks);
       const renderers = renderersById(options.renderers ?? {}, sinkIds, path);
@@ -106,9 +91,11 @@ export class Store {
         new Pruner(db, path),
         new StatusReader(db, outbox),
         new Exporter(db, path),
+        release,
       );
     } catch (error) {
       db.close();
+      release();
       throw toStoreError(error, path, 'opening it');
     }
   }
@@ -185,6 +172,8 @@ export class Store {
       this.db.close();
     } catch (error) {
       throw toStoreError(error, this.path, 'closing it');
+    } finally {
+      this.release();
     }
   }
 
@@ -195,6 +184,119 @@ export class Store {
     } catch (error) {
       throw toStoreError(error, this.path, doing);
     }
+  }
+}
+
+/**
+ * The daemon's connection: creates the file and its directory if need be, refuses a file that
+ * is not the logger's while still untouched, then switches to WAL.
+ */
+function openReadWrite(path: string, migrations: readonly Migration[]): Database {
+  const directory = dirname(resolve(path));
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    throw directoryError(error, path, directory);
+  }
+  let db: Database;
+  try {
+    db = new BetterSqlite3(path);
+  } catch (error) {
+    throw toStoreError(error, path, 'opening it');
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // First reads of the file: a file that is not a database fails here, and another
+    // program's database or a too-new one is refused while still untouched (journal_mode =
+    // WAL below would rewrite its header, the migrations would add tables).
+    assertLoggerDatabase(db, path);
+    assertNotTooNew(db, migrations, path);
+    // WAL: the daemon writes while `status` and `export` read, without blocking each other,
+    // and a commit appends to one file instead of rewriting pages twice (kinder to SD cards).
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode fsyncs at checkpoints, not at every commit. A killed process loses
+    // nothing committed (the commit is in the OS's page cache); an OS crash or power cut can
+    // roll back the last commits that the kernel had not yet written out (about 30 s of
+    // dirty-page expiry, i.e. the last job run or so), never corrupt the file. FULL would
+    // fsync the SD card at every job run and cap throughput at the card's fsync rate.
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (error) {
+    db.close();
+    throw toStoreError(error, path, 'opening it');
+  }
+}
+
+/** A read-only connection, and what to delete once it is closed. */
+interface ReaderConnection {
+  readonly db: Database;
+  readonly release: () => void;
+}
+
+/**
+ * A reader's connection (`status`, `export`): SQLite opens the file read-only, so nothing in
+ * it can change (no migration, no journal mode switch), and a file the user may not write, in
+ * a read-only directory or file system, opens all the same. Only an existing database.
+ */
+function openReadOnly(path: string, options: StoreOptions, migrations: readonly Migration[]): ReaderConnection {
+  if (options.sinks.length > 0 || options.renderers !== undefined) {
+    throw new StoreError('invalid-input', `a store opened read-only queues nothing: open ${path} without sinks and renderers.`, { path });
+  }
+  try {
+    return { db: openReader(path, path, migrations), release: (): void => undefined };
+  } catch (error) {
+    // A WAL database needs its -shm index, which this user cannot create here (a read-only
+    // directory or file system). Without a -wal no writer has the file open (a writer keeps
+    // one until it closes), so a copy of the file is the whole database: read that instead.
+    if (!(error instanceof StoreError) || error.code !== 'cannot-share-log' || existsSync(`${path}-wal`)) throw error;
+    return openSnapshot(path, migrations);
+  }
+}
+
+function openReader(file: string, path: string, migrations: readonly Migration[]): Database {
+  let db: Database;
+  try {
+    db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw toStoreError(error, path, 'opening it');
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    assertLoggerDatabase(db, path);
+    assertNotTooNew(db, migrations, path);
+    assertCurrent(db, migrations, path);
+    return db;
+  } catch (error) {
+    db.close();
+    const code = errorCodeOf(error) ?? '';
+    if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY_CANTINIT') {
+      throw new StoreError(
+        'cannot-share-log',
+        `cannot read ${path}: SQLite needs its -shm file next to it, and this user cannot create it there (${code}), while a -wal file says a writer has the database open or stopped without closing it. ` +
+          'Run this command as the user the daemon runs as, or let the daemon start and stop once so that it closes the database cleanly.',
+        { cause: error, path },
+      );
+    }
+    throw toStoreError(error, path, 'opening it');
+  }
+}
+
+/** The database copied into a private temp folder and opened there; the folder goes when the store closes. */
+function openSnapshot(path: string, migrations: readonly Migration[]): ReaderConnection {
+  let folder: string;
+  try {
+    folder = mkdtempSync(join(tmpdir(), 'kamstrup-logger-read-'));
+  } catch (error) {
+    throw directoryError(error, path, tmpdir());
+  }
+  const release = (): void => rmSync(folder, { recursive: true, force: true });
+  try {
+    const copy = join(folder, basename(path));
+    copyFileSync(path, copy);
+    return { db: openReader(copy, path, migrations), release };
+  } catch (error) {
+    release();
+    throw toStoreError(error, path, 'copying it to read it');
   }
 }
 

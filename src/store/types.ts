@@ -17,6 +17,12 @@ export interface StoreOptions {
    * in the outbox beside the run's readings so a backlog drains without rendering it again.
    */
   readonly renderers?: Readonly<Record<string, PayloadRenderer>>;
+  /**
+   * Open an existing, current database read-only, as `status` and `export` do: nothing is
+   * written, not even by SQLite, and the file may belong to another user or sit on a read-only
+   * file system. Without sinks and renderers. Default false.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** One reading as a sink renders it: a reading being recorded, or a stored one. */

@@ -4,12 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Store } from '../../src/store/index.js';
+import { loadMigrations, migrate, Store } from '../../src/store/index.js';
 import { jobRun, rawDatabase } from '../store/helpers.js';
-import { assertExit, run, tempDir } from './helpers.js';
+import { assertExit, binPath, run, tempDir } from './helpers.js';
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -126,5 +127,193 @@ describe('export --output onto the database or its side files', () => {
     } finally {
       other.remove();
     }
+  });
+});
+
+/** The journal mode as the file records it: header bytes 18 and 19 are 2 for WAL, 1 for a rollback journal. */
+function headerJournalBytes(path: string): number[] {
+  return [...readFileSync(path).subarray(18, 20)];
+}
+
+describe('storage.path at something that is not the logger\'s database', { concurrency: true }, () => {
+  const temp = tempDir();
+  after(() => temp.remove());
+
+  describe('another program\'s SQLite database', { concurrency: true }, () => {
+    for (const command of [['run'], ['status'], ['export', '--format', 'csv']]) {
+      it(`${command[0] ?? ''}: exit 2 naming the file and the fix; the file keeps its bytes, its tables and its rollback journal`, async () => {
+        const path = join(temp.dir, `photos-${command[0] ?? ''}.db`);
+        const db = rawDatabase(path);
+        db.exec("CREATE TABLE albums (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO albums (title) VALUES ('summer');");
+        db.close();
+        const original = sha256(path);
+        const config = join(temp.dir, `photos-${command[0] ?? ''}.yaml`);
+        writeFileSync(config, configFor(path));
+        const result = await run([...command, '--config', config]);
+        assertExit(result, 2);
+        assert.ok(result.stderr.includes(`${path} is a SQLite database of another program (tables such as albums`), result.stderr);
+        assert.match(result.stderr, /Point storage\.path at the logger's own database, or at a new file/);
+        assert.equal(sha256(path), original);
+        assert.deepEqual(headerJournalBytes(path), [1, 1]);
+        assert.equal(existsSync(`${path}-wal`), false);
+        const check = rawDatabase(path, { readonly: true });
+        try {
+          assert.equal(check.pragma('journal_mode', { simple: true }), 'delete');
+          assert.deepEqual(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all(), ['albums']);
+        } finally {
+          check.close();
+        }
+      });
+    }
+  });
+
+  const fifoPath = join(temp.dir, 'fifo');
+  const targets: readonly (readonly [string, () => string, string])[] = [
+    ['/dev/null', () => '/dev/null', 'a device'],
+    ['a FIFO', () => fifoPath, 'a named pipe'],
+    ['a directory', () => temp.dir, 'a directory'],
+    ['a file under /proc', () => '/proc/self/status', "a file of the kernel's proc file system"],
+  ];
+  before(() => execFileSync('mkfifo', [fifoPath]));
+  for (const [what, pathOf, reason] of targets) {
+    for (const command of [['run'], ['status'], ['export', '--format', 'csv']]) {
+      it(`${what}, ${command[0] ?? ''}: exit 2 "… is not a regular file"`, async () => {
+        const path = pathOf();
+        const config = join(temp.dir, `${what.replace(/\W/g, '-')}-${command[0] ?? ''}.yaml`);
+        writeFileSync(config, configFor(path));
+        const result = await run([...command, '--config', config]);
+        assertExit(result, 2);
+        assert.ok(result.stderr.includes(`storage.path: ${path} is not a regular file (it is ${reason})`), result.stderr);
+      });
+    }
+  }
+});
+
+describe('--from after --to', { concurrency: true }, () => {
+  const temp = tempDir();
+  let config = '';
+  before(() => {
+    ({ config } = loggerDatabase(temp.dir));
+  });
+  after(() => temp.remove());
+
+  for (const command of [['export', '--format', 'csv'], ['backfill', '--sink', 'influxdb']]) {
+    for (const [from, to] of [['2027-01-01', '2026-01-01'], ['2026-01-01T06:00:00Z', '2026-01-01T06:00:00Z']] as const) {
+      it(`${command[0] ?? ''} --from ${from} --to ${to}: exit 2, nothing on stdout`, async () => {
+        const result = await run([...command, '--config', config, '--from', from, '--to', to]);
+        assertExit(result, 2);
+        assert.equal(result.stdout, '');
+        assert.ok(result.stderr.includes(`--from ${from} is not before --to ${to}: that range holds no reading (--to is exclusive). Swap them, or move --to later.`), result.stderr);
+      });
+    }
+  }
+});
+
+interface Wrapped {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI under a wrapper command (setpriv, unshare …); killed and failed after 15 s. */
+function runWrapped(wrapper: readonly string[], args: readonly string[]): Wrapped {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KAMSTRUP_') && name !== 'NODE_TEST_CONTEXT'));
+  const result = spawnSync(wrapper[0] ?? '', [...wrapper.slice(1), process.execPath, binPath, ...args], { env, encoding: 'utf8', timeout: 15_000 });
+  assert.equal(result.error, undefined, `${wrapper.join(' ')} kamstrup-logger ${args.join(' ')} failed to run: ${String(result.error)}`);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Whether the wrapper works here: it runs `true`. */
+function wrapperWorks(wrapper: readonly string[]): boolean {
+  return spawnSync(wrapper[0] ?? '', [...wrapper.slice(1), 'true'], { stdio: 'ignore', timeout: 15_000 }).status === 0;
+}
+
+const isRoot = process.getuid?.() === 0;
+/** A user who may read but not write root's 0644 files in 0755 directories. */
+const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+describe('status and export on a database this user may not write', () => {
+  const temp = tempDir();
+  let config = '';
+  let database = '';
+  let original = '';
+  let expectedCsv = '';
+  before(async () => {
+    ({ config, database } = loggerDatabase(temp.dir));
+    const result = await run(['export', '--config', config, '--format', 'csv']);
+    assertExit(result, 0);
+    expectedCsv = result.stdout;
+    // The reference export's read-only connection leaves -wal and -shm; a reader without write
+    // permission must cope without them (and could not create them).
+    rmSync(`${database}-wal`, { force: true });
+    rmSync(`${database}-shm`, { force: true });
+    original = sha256(database);
+  });
+  after(() => temp.remove());
+
+  const checkReads = (wrapper: readonly string[]): void => {
+    const status = runWrapped(wrapper, ['status', '--config', config, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.doesNotMatch(status.stderr, /config is not valid/);
+    const parsed = JSON.parse(status.stdout) as { jobs: { lastRun: { readingCount: number } }[] };
+    assert.equal(parsed.jobs[0]?.lastRun.readingCount, 9);
+    const exported = runWrapped(wrapper, ['export', '--config', config, '--format', 'csv']);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(exported.stdout, expectedCsv);
+    assert.equal(sha256(database), original);
+    assert.deepEqual(headerJournalBytes(database), [2, 2]);
+  };
+
+  it('a file and directory of another user: status and export read it, and the file keeps its bytes', (t) => {
+    let wrapper: readonly string[];
+    if (isRoot) {
+      if (!wrapperWorks(asNobody)) {
+        t.skip('running as root without setpriv to become another user');
+        return;
+      }
+      wrapper = asNobody;
+      chmodSync(temp.dir, 0o755); // mkdtemp's 0700 would keep nobody out altogether
+    } else {
+      wrapper = ['env'];
+      chmodSync(database, 0o444);
+      chmodSync(join(temp.dir, 'data'), 0o555);
+    }
+    try {
+      checkReads(wrapper);
+    } finally {
+      chmodSync(join(temp.dir, 'data'), 0o755);
+      chmodSync(database, 0o644);
+    }
+  });
+
+  it('a read-only file system (a read-only bind mount in a private mount namespace): status and export read it', (t) => {
+    const data = join(temp.dir, 'data');
+    // -r maps this user to root in a new user namespace, where mounting is allowed; the mount
+    // exists only in that namespace and ends with the command.
+    const readOnlyMount = ['unshare', '-rm', 'sh', '-c', `mount --bind "${data}" "${data}" && mount -o remount,bind,ro "${data}" && exec "$@"`, 'sh'];
+    if (!wrapperWorks(readOnlyMount)) {
+      t.skip('unshare cannot make a private read-only mount here (user namespaces disabled)');
+      return;
+    }
+    const probe = runWrapped([...readOnlyMount, 'sh', '-c', `touch "${data}/probe" 2>/dev/null && exit 1; exit 0`, 'sh'], []);
+    assert.equal(probe.code, 0, 'the bind mount is read-only');
+    checkReads(readOnlyMount);
+  });
+
+  it('one that needs a migration: exit 2 saying to run the daemon once, not a config error; the file keeps its bytes', () => {
+    const old = join(temp.dir, 'old.sqlite');
+    const db = rawDatabase(old);
+    migrate(db, { migrations: loadMigrations().slice(0, 1), path: old });
+    db.close();
+    const originalOld = sha256(old);
+    const oldConfig = join(temp.dir, 'old.yaml');
+    writeFileSync(oldConfig, configFor(old));
+    for (const command of [['status'], ['export', '--format', 'csv']]) {
+      const result = runWrapped(['env'], [...command, '--config', oldConfig]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.doesNotMatch(result.stderr, /config is not valid/);
+      assert.match(result.stderr, /has schema version 1 and this kamstrup-logger reads version \d+; opened read-only, it cannot be upgraded here\. Run the daemon \(kamstrup-logger run\) of this version once/);
+    }
+    assert.equal(sha256(old), originalOld);
   });
 });

@@ -142,7 +142,7 @@ describe('config problems', () => {
     const underFile = problemAt(problemsOf(`meters:\n${meter}storage:\n  path: ${directory}/plain-file/data/k.sqlite\n`), 'storage.path');
     assert.deepEqual(underFile, { key: 'storage.path', line: 5, message: `cannot create ${directory}/plain-file/data/k.sqlite: ${directory}/plain-file is a file, not a directory` });
     const isDirectory = problemAt(problemsOf(`meters:\n${meter}storage:\n  path: ${directory}/db-dir\n`), 'storage.path');
-    assert.equal(isDirectory.message, `${directory}/db-dir is a directory; name the database file in it, e.g. ${directory}/db-dir/kamstrup.sqlite`);
+    assert.equal(isDirectory.message, `${directory}/db-dir is not a regular file (it is a directory); name the database file in it, e.g. ${directory}/db-dir/kamstrup.sqlite`);
     const relative = problemAt(problemsOf(`meters:\n${meter}storage:\n  path: ../${directory.split('/').pop()}/plain-file/k.sqlite\n`), 'storage.path');
     assert.match(relative.message, /plain-file is a file, not a directory/);
   });

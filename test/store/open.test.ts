@@ -2,11 +2,12 @@
 // registers, and the typed errors for files that are no database or paths that cannot exist.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
-import { BUSY_TIMEOUT_MS, loadMigrations, schemaVersion, Store, StoreError, toStoreError } from '../../src/store/index.js';
+import { BUSY_TIMEOUT_MS, loadMigrations, migrate, schemaVersion, Store, StoreError, toStoreError } from '../../src/store/index.js';
 import { assertStoreError, count, jobRun, rawDatabase, tempDir } from './helpers.js';
 
 /** The store's own connection, for pragmas that are per connection and cannot be seen from another. */
@@ -80,12 +81,37 @@ describe('Store.open', () => {
     });
   }
 
-  it('a folder where the file should be gives cannot-open', () => {
+  it('a folder where the file should be gives not-a-regular-file', () => {
     const path = join(temp.dir, 'db.sqlite');
     mkdirSync(path);
-    const error = assertStoreError(() => Store.open(path, { sinks: [] }), 'cannot-open');
-    assert.ok(error.message.includes(path), error.message);
-    assert.ok(error.cause instanceof Error);
+    const error = assertStoreError(() => Store.open(path, { sinks: [] }), 'not-a-regular-file');
+    assert.ok(error.message.includes(`${path} is not a regular file (it is a directory)`), error.message);
+    assert.equal(error.wrongFile, true);
+  });
+
+  for (const [what, pathOf] of [
+    ['/dev/null', (): string => '/dev/null'],
+    ['a FIFO', (dir: string): string => {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      return fifo;
+    }],
+    ['a file under /proc', (): string => '/proc/self/status'],
+  ] as const) {
+    it(`${what} gives not-a-regular-file before SQLite touches it`, () => {
+      const path = pathOf(temp.dir);
+      const error = assertStoreError(() => Store.open(path, { sinks: [] }), 'not-a-regular-file');
+      assert.ok(error.message.includes(`${path} is not a regular file`), error.message);
+      assert.match(error.message, /Point storage\.path at a file such as/);
+      assert.equal(existsSync(`${path}-wal`), false);
+    });
+  }
+
+  it('opens an empty file (0 bytes) as a new database', () => {
+    const path = join(temp.dir, 'empty.sqlite');
+    writeFileSync(path, '');
+    Store.open(path, { sinks: [] }).close();
+    assert.equal(count(path, 'schema_migrations'), loadMigrations().length);
   });
 
   it('a file that is not a database gives not-a-database and stays as it was', () => {
@@ -141,6 +167,147 @@ describe('Store.open', () => {
     store.close();
     const error = assertStoreError(() => store.status(), 'closed');
     assert.ok(error.message.includes(store.path));
+  });
+});
+
+/** The journal mode as the file records it: header bytes 18 and 19 are 2 for WAL, 1 for a rollback journal. */
+function headerJournalBytes(path: string): number[] {
+  return [...readFileSync(path).subarray(18, 20)];
+}
+
+describe('another program\'s SQLite database', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir();
+  });
+  afterEach(() => temp.remove());
+
+  const foreign = (setUp: string): string => {
+    const path = join(temp.dir, 'photos.db');
+    const db = rawDatabase(path);
+    db.exec(setUp);
+    db.close();
+    return path;
+  };
+
+  for (const [what, setUp] of [
+    ['with tables and no user_version', "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me');"],
+    ['that sets its own user_version', "CREATE TABLE albums (id INTEGER PRIMARY KEY); PRAGMA user_version = 2;"],
+    ['with a schema_migrations table of its own (Rails)', "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY); PRAGMA user_version = 1;"],
+    ['with only a view', 'CREATE VIEW v AS SELECT 1;'],
+  ] as const) {
+    for (const readOnly of [false, true]) {
+      it(`${what} is refused${readOnly ? ' read-only' : ''} as foreign-database, left byte for byte as it was (no tables, no WAL)`, () => {
+        const path = foreign(setUp);
+        const before = readFileSync(path);
+        const tablesBefore = count(path, 'sqlite_schema');
+        const error = assertStoreError(() => Store.open(path, { sinks: [], readOnly }), 'foreign-database');
+        assert.ok(error.message.includes(`${path} is a SQLite database of another program`), error.message);
+        assert.match(error.message, /it was left untouched\. Point storage\.path at the logger's own database, or at a new file/);
+        assert.equal(error.wrongFile, true);
+        assert.deepEqual(readFileSync(path), before);
+        assert.deepEqual(headerJournalBytes(path), [1, 1]);
+        assert.equal(existsSync(`${path}-wal`), false);
+        const db = rawDatabase(path, { readonly: true });
+        try {
+          assert.equal(db.pragma('journal_mode', { simple: true }), 'delete');
+        } finally {
+          db.close();
+        }
+        assert.equal(count(path, 'sqlite_schema'), tablesBefore);
+      });
+    }
+  }
+
+  it('names a few of its tables', () => {
+    const path = foreign('CREATE TABLE a (x); CREATE TABLE b (x); CREATE TABLE c (x); CREATE TABLE d (x);');
+    assert.match(assertStoreError(() => Store.open(path, { sinks: [] }), 'foreign-database').message, /tables such as a, b, c,/);
+  });
+});
+
+describe('Store.open read-only', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir();
+  });
+  afterEach(() => temp.remove());
+
+  const loggerDatabase = (): string => {
+    const path = join(temp.dir, 'k.sqlite');
+    const store = Store.open(path, { sinks: ['influxdb'] });
+    store.recordJobRun(jobRun());
+    store.close();
+    return path;
+  };
+
+  it('reads status and exports without changing a byte of the file', () => {
+    const path = loggerDatabase();
+    const before = readFileSync(path);
+    const store = Store.open(path, { sinks: [], readOnly: true });
+    try {
+      assert.equal([...store.exportReadings()].length, 9);
+      assert.deepEqual(store.status().sinks.map((s) => [s.name, s.pending]), [['influxdb', 9]]);
+      assert.equal(connectionOf(store).readonly, true);
+      assertStoreError(() => store.recordJobRun(jobRun({ readAt: new Date('2026-01-12T10:05:00Z') })), 'read-only');
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(readFileSync(path), before);
+  });
+
+  it('does not create a missing file', () => {
+    const path = join(temp.dir, 'missing.sqlite');
+    assertStoreError(() => Store.open(path, { sinks: [], readOnly: true }), 'cannot-open');
+    assert.equal(existsSync(path), false);
+  });
+
+  it('refuses a database that needs a migration as needs-upgrade, naming both versions and the daemon as the fix', () => {
+    const path = join(temp.dir, 'old.sqlite');
+    const db = rawDatabase(path);
+    migrate(db, { migrations: loadMigrations().slice(0, 1), path });
+    db.close();
+    const before = readFileSync(path);
+    const error = assertStoreError(() => Store.open(path, { sinks: [], readOnly: true }), 'needs-upgrade');
+    assert.ok(error.message.includes(path), error.message);
+    assert.match(error.message, new RegExp(`schema version 1 and this kamstrup-logger reads version ${loadMigrations().length}`));
+    assert.match(error.message, /Run the daemon \(kamstrup-logger run\) of this version once/);
+    assert.equal(error.wrongFile, false);
+    assert.deepEqual(readFileSync(path), before);
+  });
+
+  it('queues nothing: sinks and renderers are refused', () => {
+    const path = loggerDatabase();
+    assertStoreError(() => Store.open(path, { sinks: ['influxdb'], readOnly: true }), 'invalid-input');
+  });
+
+  it('opens a file that cannot be written (chattr +i, which holds even for root)', (t) => {
+    const path = loggerDatabase();
+    try {
+      execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
+    } catch {
+      t.skip('chattr +i is not available here (not root, or a file system without immutable files)');
+      return;
+    }
+    try {
+      const before = readFileSync(path);
+      assertStoreError(() => {
+        const writer = Store.open(path, { sinks: [] });
+        try {
+          writer.recordJobRun(jobRun({ readAt: new Date('2026-01-12T10:05:00Z') }));
+        } finally {
+          writer.close();
+        }
+      }, 'read-only');
+      const store = Store.open(path, { sinks: [], readOnly: true });
+      try {
+        assert.equal([...store.exportReadings()].length, 9);
+      } finally {
+        store.close();
+      }
+      assert.deepEqual(readFileSync(path), before);
+    } finally {
+      execFileSync('chattr', ['-i', path]);
+    }
   });
 });
 
