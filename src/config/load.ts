@@ -18,7 +18,6 @@ import type { z } from 'zod';
 import { parseMeterUrl } from '../app/meter-url.js';
 import { meterModels, type MeterModel } from '../registers/catalogue.js';
 import { resolveRegister } from '../registers/resolve.js';
-
 import { defaultJobs } from './defaults.js';
 import { describeFsError, readEnvOverrides, type EnvOverride } from './env.js';
 import { ConfigError, type ConfigProblem } from './errors.js';

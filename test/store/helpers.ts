@@ -2,7 +2,7 @@
 // catalogue (toReading over KMP records), and job runs as the daemon hands them over.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -121,4 +121,33 @@ export function readingRuns(items: readonly PendingItem[]): PendingRun[] {
     assert.ok(!('payload' in item), 'a payload from a store opened without renderers');
     return item;
   });
+}
+
+/**
+ * Overwrites the root page of an index in the database file at `path` (closed, so that the
+ * whole database is in the file) with filler bytes, as a failing SD card or a stray write
+ * between two runs would: the file still opens, and every write that touches the index fails
+ * with SQLITE_CORRUPT. `runs_by_read_at` is touched by every recorded run. Returns the page's
+ * number.
+ */
+export function damageIndexPage(path: string, index = 'runs_by_read_at'): number {
+  assert.equal(existsSync(`${path}-wal`), false, `${path} must be closed (no -wal) before its file is damaged`);
+  const db = rawDatabase(path);
+  let page: number;
+  let pageSize: number;
+  try {
+    const row = db.prepare<[string], { rootpage: number }>("SELECT rootpage FROM sqlite_schema WHERE type = 'index' AND name = ?").get(index);
+    assert.ok(row, `no index ${index} in ${path}`);
+    page = row.rootpage;
+    pageSize = db.pragma('page_size', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (page - 1) * pageSize);
+  } finally {
+    closeSync(fd);
+  }
+  return page;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, loadMigrations, migrate, schemaVersion, Store, StoreError, toStoreError } from '../../src/store/index.js';
-import { assertStoreError, count, jobRun, rawDatabase, tempDir } from './helpers.js';
+import { assertStoreError, count, damageIndexPage, jobRun, rawDatabase, tempDir } from './helpers.js';
 
 /** The store's own connection, for pragmas that are per connection and cannot be seen from another. */
 function connectionOf(store: Store): Database {
@@ -363,6 +363,29 @@ describe('errors from SQLite, classified', () => {
       other.close();
       holder.close();
     }
+  });
+
+  it('an index page overwritten between runs: every later write is corrupt, naming the file, a backup and .recover', () => {
+    const path = join(temp.dir, 'k.sqlite');
+    const first = Store.open(path, { sinks: ['influxdb'] });
+    for (let i = 0; i < 50; i++) first.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000) }));
+    first.close();
+    damageIndexPage(path);
+    const store = Store.open(path, { sinks: ['influxdb'] });
+    try {
+      for (const minute of [0, 5]) {
+        const error = assertStoreError(() => store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 1, 1, 0, minute)) })), 'corrupt');
+        assert.equal(error.retryable, false);
+        assert.equal((error.cause as { code?: string }).code?.startsWith('SQLITE_CORRUPT'), true);
+        assert.ok(error.message.includes(`the database ${path} is damaged`), error.message);
+        assert.ok(error.message.includes('while recording a job run; nothing more can be stored in it'), error.message);
+        assert.match(error.message, /restore a backup/);
+        assert.ok(error.message.includes(`sqlite3 ${path} .recover > recovered.sql`), error.message);
+      }
+    } finally {
+      store.close();
+    }
+    assert.equal(count(path, 'runs NOT INDEXED'), 50); // the table itself is whole: nothing half-written
   });
 
   it('passes a StoreError through unchanged', () => {
