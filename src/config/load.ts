@@ -112,9 +112,10 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     const problem = storageProblem(storagePath, options.storageAccess);
     if (problem !== null) problems.add(['storage', 'path'], problem);
   }
+  const ca = caOf(raw, directory, readFile, problems);
 
   if (!parsed.success || problems.list.length > 0) throw new ConfigError(label, problems.sorted());
-  const config = normalise(parsed.data, text === null ? null : file, storagePath ?? resolve(directory, DEFAULT_STORAGE_PATH));
+  const config = normalise(parsed.data, text === null ? null : file, storagePath ?? resolve(directory, DEFAULT_STORAGE_PATH), ca);
   return { config, warnings: startupWarnings(config, options.now ?? new Date()) };
 }
 
@@ -499,6 +500,25 @@ function uniqueNames(list: unknown, key: string, what: string, why: string, prob
   return complete ? [...first.keys()] : null;
 }
 
+/** The PEM text of sinks.influxdb.ca_file (relative to the config file), or null; a file that is not one is a problem. */
+function caOf(raw: Record<string, unknown>, directory: string, readFile: (path: string) => string, problems: Problems): string | null {
+  const sinks = raw.sinks;
+  const influx = isRecord(sinks) ? sinks.influxdb : undefined;
+  const name = isRecord(influx) ? influx.ca_file : undefined;
+  if (typeof name !== 'string' || name === '') return null;
+  const path = resolve(directory, name);
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    problems.add(['sinks', 'influxdb', 'ca_file'], `cannot read ${path}: ${describeFsError(error)}`);
+    return null;
+  }
+  if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+  problems.add(['sinks', 'influxdb', 'ca_file'], `${path} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block): give the server's CA certificate in PEM form`);
+  return null;
+}
+
 function storagePathOf(raw: Record<string, unknown>, directory: string): string | null {
   const storage = raw.storage;
   if (storage !== undefined && !isRecord(storage)) return null;
@@ -557,7 +577,7 @@ function writable(path: string): boolean {
 
 // --- The result --------------------------------------------------------------------------------
 
-function normalise(data: ConfigFile, file: string | null, storagePath: string): AppConfig {
+function normalise(data: ConfigFile, file: string | null, storagePath: string, ca: string | null): AppConfig {
   const meters: MeterConfig[] = data.meters.map((meter) => ({
     name: meter.name,
     url: meter.url.trim(),
@@ -579,11 +599,11 @@ function normalise(data: ConfigFile, file: string | null, storagePath: string): 
     jobs,
     storage: { path: storagePath, retentionDays: data.storage.retention_days },
     log: { level: data.log.level },
-    sinks: sinksOf(data.sinks),
+    sinks: sinksOf(data.sinks, ca),
   };
 }
 
-function sinksOf(sinks: ConfigFile['sinks']): SinksConfig {
+function sinksOf(sinks: ConfigFile['sinks'], ca: string | null): SinksConfig {
   const influx = sinks.influxdb;
   if (influx === undefined) return {};
   return {
@@ -599,6 +619,7 @@ function sinksOf(sinks: ConfigFile['sinks']): SinksConfig {
       password: influx.password ?? null,
       batchSize: influx.batch_size,
       timeoutMs: influx.timeout_ms,
+      ca,
     },
   };
 }

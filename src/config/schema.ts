@@ -317,7 +317,12 @@ const influxdbSchema = z
       .meta({ title: 'Batch size (points)', description: `Points per write. Default ${DEFAULT_INFLUX_BATCH_SIZE}.` }),
     timeout_ms: wholeNumber('timeout_ms', 100, 600_000)
       .default(DEFAULT_INFLUX_TIMEOUT_MS)
-      .meta({ title: 'Request timeout (ms)', description: `How long one write may take. Default ${DEFAULT_INFLUX_TIMEOUT_MS}.` }),
+      .meta({ title: 'Request timeout (ms)', description: `How long one request (a write, or a check) may take, answer included. Default ${DEFAULT_INFLUX_TIMEOUT_MS}.` }),
+    ca_file: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ title: 'CA certificate file', description: "For an https:// url whose certificate is self-signed or from a private CA: that CA's certificate (PEM), trusted besides the system's. A relative path is relative to the config file's directory." }),
   })
   .superRefine((sink, ctx) => {
     if (sink.api === 'v2' && sink.bucket === undefined) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'api v2 writes to a bucket: set bucket (or use api: v1 with a database)' });

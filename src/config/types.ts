@@ -49,6 +49,8 @@ export interface InfluxDbSinkConfig {
   readonly password: string | null;
   readonly batchSize: number;
   readonly timeoutMs: number;
+  /** PEM certificates (ca_file's content) trusted for an https:// url besides the system's, or null. */
+  readonly ca: string | null;
 }
 
 export interface SinksConfig {

@@ -1,7 +1,7 @@
 // Drains one sink's outbox, oldest first, in batches: claim, write, mark delivered only once
 // the server confirmed. A server that is down or busy costs nothing but time: the batch stays
 // in the outbox and is tried again with exponential backoff and jitter (Retry-After honoured).
-// Wrong credentials or an unknown target pause the sink with an error that says what to fix,
+// Wrong credentials, an unknown target or a url that leads elsewhere pause the sink with an error that says what to fix,
 // retrying slowly. A point the server refuses is found by splitting the batch and parked as
 // rejected with the server's reason; the rest goes on. Acquisition never waits for any of it:
 // the two meet only in SQLite.
@@ -242,7 +242,7 @@ export class Delivery {
       this.logger.error({ err: error }, `delivery to ${this.sink.description} failed unexpectedly; retrying`);
       return this.backoff();
     }
-    if (error.kind === 'auth' || error.kind === 'not-found') {
+    if (error.kind === 'auth' || error.kind === 'not-found' || error.kind === 'wrong-url') {
       if (this.failures === 1) this.logger.error({ kind: error.kind, status: error.status }, `${error.message}; delivery paused, readings kept, retrying every ${Math.round(this.pauseMs / 1000)} s`);
       return this.pauseMs;
     }

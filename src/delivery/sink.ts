@@ -8,6 +8,7 @@ export type SinkErrorKind =
   | 'unavailable' // network error, timeout, 429, 5xx: keep the data, back off, try again
   | 'auth' // 401/403: wrong token or password; pause and say so
   | 'not-found' // 404: unknown bucket or database; pause and say so
+  | 'wrong-url' // a redirect, a web page, a 2xx other than the write's 204, plain HTTP or an untrusted certificate: the url must change; pause and say so
   | 'rejected' // 400/422: the server refuses a point; isolate it and park it
   | 'too-large'; // 413: split the batch
 
@@ -42,8 +43,13 @@ export interface Sink extends PayloadRenderer {
    * of consecutive runs come as one text). Resolves once the server confirmed them all, or throws SinkError.
    */
   write(texts: readonly string[]): Promise<void>;
-  /** Checks the connection, the credentials and the target; resolves with a problem or null. */
+  /**
+   * Checks the connection, the credentials and the target; resolves with a problem in words (what
+   * answered, and what to change) or null. Never rejects, whatever answers or does not: callers
+   * (the daemon's start-up check, `status`) print the problem and go on.
+   */
   check(): Promise<string | null>;
+  /** Releases every connection, idle or in use; no write is made after it. */
   close(): Promise<void>;
 }
 

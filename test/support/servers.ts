@@ -29,17 +29,19 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { missingProgram, onPath } from './programs.js';
 
 export type ServerKind = 'influxdb-1.6' | 'victoria-metrics';
 
 /** The InfluxDB sink settings a test or bench sets only where it needs them: every one unset. */
-export const UNSET_SINK_SETTINGS = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null } as const;
+export const UNSET_SINK_SETTINGS = { token: null, org: null, bucket: null, database: null, retentionPolicy: null, username: null, password: null, ca: null } as const;
 
 export interface Credentials {
   readonly username: string;
@@ -684,4 +686,74 @@ async function startOrClose<T extends ServerBase>(server: T, handle: ServerProce
     throw error;
   }
   return server;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP doubles: loopback servers that answer what no real server the tests start would
+
+export interface HttpDouble {
+  /** http(s)://127.0.0.1:<port>, without a trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** Connections the double holds open now, as the server side sees them. */
+  openConnections(): number;
+  /** Every request line seen, e.g. "POST /write?db=heat&precision=ms". */
+  readonly requests: string[];
+  /** Destroys every connection (answered or not) and stops listening. */
+  close(): Promise<void>;
+}
+
+export type DoubleHandler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
+
+/**
+ * A server on 127.0.0.1 that hands each request, with its whole body, to `handle` (which may
+ * never answer). `tls` serves https with that key and certificate.
+ */
+export async function startHttpDouble(handle: DoubleHandler, tls?: { readonly key: string; readonly cert: string }): Promise<HttpDouble> {
+  const requests: string[] = [];
+  const sockets = new Set<Duplex>();
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      requests.push(`${request.method ?? ''} ${request.url ?? ''}`);
+      handle(request, response, Buffer.concat(chunks).toString('utf8'));
+    });
+  };
+  const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createHttpServer(onRequest);
+  // Idle connections stay open until the client closes them: what a client leaves open shows.
+  server.keepAliveTimeout = 0;
+  // Count what the server accepted (TLS or not), until each connection is gone.
+  server.on('connection', (socket: Duplex) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  return {
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${address.port}`,
+    port: address.port,
+    requests,
+    openConnections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls `condition` until it holds; fails (naming `what` and the last value seen) when `withinMs` passes first. */
+export async function eventually<T>(what: string, probe: () => T | Promise<T>, condition: (value: T) => boolean, withinMs = 10_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const value = await probe();
+    if (condition(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

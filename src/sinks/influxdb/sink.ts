@@ -1,14 +1,18 @@
-// InfluxDB as a sink, in both flavours: v2 (token, org, bucket through the client library:
-// InfluxDB 2.x, 3.x, 1.8+, VictoriaMetrics) and v1 (POST /write with database,
-// retention policy and basic auth: InfluxDB 1.x, including Debian's 1.6). Both send the same
-// line protocol (point.ts). From the client library, v2 uses its transport (token, timeout,
-// errors) one batch at a time, not its WriteApi: that one buffers in memory only, drops what it
-// holds on close and retries on its own, and the store's outbox already does all of that right.
+// InfluxDB as a sink, in both flavours: v2 (token, org, bucket: InfluxDB 2.x, 3.x, 1.8+,
+// VictoriaMetrics through /api/v2/write) and v1 (POST /write with database, retention policy and
+// basic auth: InfluxDB 1.x, including Debian's 1.6). Both send the same line protocol (point.ts),
+// one batch per request, over http.ts: the store's outbox already buffers, retries and keeps
+// what a stop leaves, so nothing here does.
+//
+// Only what these servers document as a successful write confirms a batch: 204 No Content
+// (InfluxDB 1.x and 2.x API references for POST /write and /api/v2/write, InfluxDB 3 and
+// VictoriaMetrics likewise). A 200, any other 2xx, a redirect or a web page means the url leads
+// somewhere else (a login page, a proxy, a UI on the wrong port): the readings stay queued.
 
-import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
 import type { InfluxDbSinkConfig } from '../../config/index.js';
 import { kindOfStatus, retryAfterMs, SinkError, type Sink } from '../../delivery/sink.js';
 import type { PayloadRun } from '../../store/index.js';
+import { HttpClient, HttpFailure, type HttpAnswer } from './http.js';
 import { influxLines } from './point.js';
 
 export const INFLUXDB_SINK = 'influxdb';
@@ -22,10 +26,12 @@ abstract class InfluxSink implements Sink {
   abstract readonly description: string;
   readonly batchSize: number;
   protected readonly config: InfluxDbSinkConfig;
+  private readonly http: HttpClient;
 
   constructor(config: InfluxDbSinkConfig) {
     this.config = config;
     this.batchSize = config.batchSize;
+    this.http = new HttpClient({ baseUrl: config.url, timeoutMs: config.timeoutMs, ca: config.ca });
   }
 
   readonly format = influxLines.format;
@@ -34,38 +40,78 @@ abstract class InfluxSink implements Sink {
     return influxLines.render(run);
   }
 
-  abstract write(texts: readonly string[]): Promise<void>;
-
-  async check(): Promise<string | null> {
-    try {
-      const ping = await this.request('GET', '/ping');
-      if (ping.status !== 204 && ping.status !== 200) return `${this.config.url}/ping answered ${ping.status}: is this an InfluxDB (or VictoriaMetrics) server?`;
-    } catch (error) {
-      return this.unreachable(error);
-    }
-    return this.checkTarget();
-  }
-
+  protected abstract writePath(): string;
+  protected abstract authorization(): Record<string, string>;
+  /** The bucket or database exists and the credentials may read it: a problem, or null. */
   protected abstract checkTarget(): Promise<string | null>;
 
+  async write(texts: readonly string[]): Promise<void> {
+    let answer: HttpAnswer;
+    try {
+      // A Buffer body, uncompressed: one copy of the batch, whatever its size.
+      answer = await this.http.send({ method: 'POST', path: this.writePath(), headers: { 'content-type': 'text/plain; charset=utf-8', ...this.authorization() }, body: Buffer.from(texts.join('\n')) });
+    } catch (error) {
+      throw this.transportFailure(error);
+    }
+    if (answer.status === 204) return;
+    if (answer.status >= 200 && answer.status < 400) throw new SinkError('wrong-url', `${this.description}: ${this.notInflux(answer, 'the write')}; the readings stay queued`, { status: answer.status });
+    throw this.httpFailure(answer);
+  }
+
+  /** Never rejects: whatever the url leads to, the answer is a problem in words, or null. */
+  async check(): Promise<string | null> {
+    try {
+      const ping = await this.http.send({ method: 'GET', path: '/ping' });
+      // 204 from InfluxDB 1.x, 2.x and VictoriaMetrics; 200 with a version from InfluxDB 3.
+      if ((ping.status !== 204 && ping.status !== 200) || isHtml(ping)) return `${this.config.url} ${this.notInflux(ping, '/ping')}`;
+      return await this.checkTarget();
+    } catch (error) {
+      return error instanceof HttpFailure ? error.message : `checking ${this.description} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
   close(): Promise<void> {
+    this.http.close();
     return Promise.resolve();
   }
 
-  protected async request(method: string, path: string, init: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Response> {
-    return fetch(`${this.config.url}${path}`, { method, ...init, signal: AbortSignal.timeout(this.config.timeoutMs) });
+  protected get(path: string, headers: Record<string, string>): Promise<HttpAnswer> {
+    return this.http.send({ method: 'GET', path, headers });
   }
 
-  protected unreachable(error: unknown): string {
-    // fetch puts the system error (or its own reason, such as "bad port") in the cause; the client library's transport hands over the system error.
-    const code = (error: unknown): string | undefined => (error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined);
-    const cause = error instanceof Error ? (code(error.cause) ?? code(error) ?? (error.cause instanceof Error ? error.cause.message : error.message)) : String(error);
-    return `cannot reach InfluxDB at ${this.config.url} (${cause}): check the url and that the server runs`;
+  /**
+   * What an answer that is not the server's own says about the url: a redirect names its target,
+   * a web page is called one, anything else is quoted.
+   */
+  protected notInflux(answer: HttpAnswer, what: string): string {
+    const location = header(answer, 'location');
+    if (answer.status >= 300 && answer.status < 400) {
+      return `redirects ${what} to ${location ?? '(no Location given)'}: redirects are not followed; use ${location ? new URL(location, this.config.url).origin : 'the server\'s own address'} in sinks.influxdb.url`;
+    }
+    if (isHtml(answer)) return `answered ${what} with an HTML page (${answer.status}), not InfluxDB: is sinks.influxdb.url the InfluxDB (or VictoriaMetrics) server and port, not a web UI or login page?`;
+    return `answered ${what} with ${answer.status} ${quote(answer.body)}, not what InfluxDB answers: is sinks.influxdb.url the InfluxDB (or VictoriaMetrics) server?`;
   }
 
-  protected httpFailure(status: number, body: string, retryAfter: string | null): SinkError {
+  /** A JSON body, or null when it is not JSON. */
+  protected json(answer: HttpAnswer): unknown {
+    try {
+      return JSON.parse(answer.body) as unknown;
+    } catch {
+      return null;
+    }
+  }
+
+  private transportFailure(error: unknown): SinkError {
+    if (!(error instanceof HttpFailure)) return new SinkError('unavailable', `writing to ${this.description} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // https:// to plain HTTP or an untrusted certificate does not get better by itself.
+    const kind = error.kind === 'plain-http' || error.kind === 'untrusted-certificate' ? 'wrong-url' : 'unavailable';
+    return new SinkError(kind, error.message, { cause: error });
+  }
+
+  private httpFailure(answer: HttpAnswer): SinkError {
+    const { status } = answer;
     const kind = kindOfStatus(status);
-    const reason = body.trim().slice(0, 300) || `HTTP ${status}`;
+    const reason = isHtml(answer) ? 'an HTML page' : answer.body.trim().slice(0, 300) || `HTTP ${status}`;
     const hint =
       kind === 'auth'
         ? this.config.api === 'v1'
@@ -76,7 +122,7 @@ abstract class InfluxSink implements Sink {
             ? `: does the database "${this.config.database ?? ''}" exist? (CREATE DATABASE ${this.config.database ?? ''})`
             : `: does the bucket "${this.config.bucket ?? ''}" exist in org "${this.config.org ?? ''}"?`
           : '';
-    return new SinkError(kind, `${this.description} answered ${status}: ${reason}${hint}`, { status, retryAfterMs: retryAfterMs(retryAfter) });
+    return new SinkError(kind, `${this.description} answered ${status}: ${reason}${hint}`, { status, retryAfterMs: retryAfterMs(header(answer, 'retry-after')) });
   }
 }
 
@@ -88,71 +134,93 @@ class InfluxV1Sink extends InfluxSink {
     this.description = `InfluxDB (v1 API) at ${config.url}, database ${config.database ?? ''}`;
   }
 
-  async write(texts: readonly string[]): Promise<void> {
+  protected writePath(): string {
     const query = new URLSearchParams({ db: this.config.database ?? '', precision: 'ms' });
     if (this.config.retentionPolicy) query.set('rp', this.config.retentionPolicy);
-    let response: Response;
-    try {
-      // A Buffer body: fetch keeps extra copies of a string body while it encodes and streams it
-      // (a large drain peaked ~25 MB higher).
-      response = await this.request('POST', `/write?${query.toString()}`, { headers: { 'content-type': 'text/plain; charset=utf-8', ...this.authorization() }, body: Buffer.from(texts.join('\n')) });
-    } catch (error) {
-      throw new SinkError('unavailable', this.unreachable(error), { cause: error });
-    }
-    if (response.status === 204 || response.status === 200) return;
-    throw this.httpFailure(response.status, await response.text(), response.headers.get('retry-after'));
+    return `/write?${query.toString()}`;
+  }
+
+  protected authorization(): Record<string, string> {
+    if (this.config.username === null || this.config.password === null) return {};
+    return { authorization: `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}` };
   }
 
   protected async checkTarget(): Promise<string | null> {
-    const response = await this.request('GET', `/query?${new URLSearchParams({ q: 'SHOW DATABASES' }).toString()}`, { headers: this.authorization() });
-    if (response.status === 401 || response.status === 403) return `${this.description} refuses the credentials: check username and password`;
-    if (!response.ok) return null; // not every server answers InfluxQL; writes will tell
-    const body = (await response.json()) as { results?: { series?: { values?: string[][] }[] }[] };
-    const names = (body.results?.[0]?.series?.[0]?.values ?? []).map((row) => row[0]);
+    const answer = await this.get(`/query?${new URLSearchParams({ q: 'SHOW DATABASES' }).toString()}`, this.authorization());
+    if (answer.status === 401 || answer.status === 403) return `${this.description} refuses the credentials: check username and password`;
+    if ((answer.status >= 300 && answer.status < 400) || isHtml(answer)) return `${this.config.url} ${this.notInflux(answer, 'SHOW DATABASES')}`;
+    if (answer.status < 200 || answer.status >= 300) return null; // not every server answers InfluxQL; writes will tell
+    const names = databaseNames(this.json(answer));
+    if (names === null) return `${this.config.url} ${this.notInflux(answer, 'SHOW DATABASES')}`;
     if (!names.includes(this.config.database ?? '')) return `${this.description}: no database "${this.config.database ?? ''}" (known: ${names.join(', ') || 'none'}); create it: CREATE DATABASE ${this.config.database ?? ''}`;
     return null;
-  }
-
-  private authorization(): Record<string, string> {
-    if (this.config.username === null || this.config.password === null) return {};
-    return { authorization: `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}` };
   }
 }
 
 class InfluxV2Sink extends InfluxSink {
   readonly description: string;
-  private readonly transport: Transport;
-  private readonly writePath: string;
 
   constructor(config: InfluxDbSinkConfig) {
     super(config);
     this.description = `InfluxDB (v2 API) at ${config.url}, bucket ${config.bucket ?? ''}`;
-    this.transport = new InfluxDB({ url: config.url, ...(config.token !== null && { token: config.token }), timeout: config.timeoutMs }).transport;
-    this.writePath = `/api/v2/write?${new URLSearchParams({ org: config.org ?? '', bucket: config.bucket ?? '', precision: 'ms' }).toString()}`;
   }
 
-  async write(texts: readonly string[]): Promise<void> {
-    try {
-      // Uncompressed, as the v1 writes: the transport gzips only when asked to.
-      await this.transport.request(this.writePath, texts.join('\n'), { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } });
-    } catch (error) {
-      if (error instanceof HttpError) {
-        const header = error.headers?.['retry-after'];
-        throw this.httpFailure(error.statusCode, error.body ?? error.message, Array.isArray(header) ? (header[0] ?? null) : (header ?? null));
-      }
-      throw new SinkError('unavailable', this.unreachable(error), { cause: error });
-    }
+  protected writePath(): string {
+    return `/api/v2/write?${new URLSearchParams({ org: this.config.org ?? '', bucket: this.config.bucket ?? '', precision: 'ms' }).toString()}`;
+  }
+
+  protected authorization(): Record<string, string> {
+    return this.config.token !== null ? { authorization: `Token ${this.config.token}` } : {};
   }
 
   protected async checkTarget(): Promise<string | null> {
-    const headers: Record<string, string> = this.config.token !== null ? { authorization: `Token ${this.config.token}` } : {};
     const query = new URLSearchParams({ name: this.config.bucket ?? '', ...(this.config.org !== null && { org: this.config.org }) });
-    const response = await this.request('GET', `/api/v2/buckets?${query.toString()}`, { headers });
-    if (response.status === 401 || response.status === 403) return `${this.description} refuses the token: check it (and that it may write to the bucket)`;
+    const answer = await this.get(`/api/v2/buckets?${query.toString()}`, this.authorization());
+    if (answer.status === 401 || answer.status === 403) return `${this.description} refuses the token: check it (and that it may write to the bucket)`;
+    if ((answer.status >= 300 && answer.status < 400) || isHtml(answer)) return `${this.config.url} ${this.notInflux(answer, 'the bucket list')}`;
     // 1.8 and VictoriaMetrics have no buckets API: the writes will tell.
-    if (response.status === 404 || !response.ok) return null;
-    const body = (await response.json()) as { buckets?: { name: string }[] };
-    if (!(body.buckets ?? []).some((b) => b.name === this.config.bucket)) return `${this.description}: no bucket "${this.config.bucket ?? ''}"${this.config.org ? ` in org "${this.config.org}"` : ''}`;
+    if (answer.status < 200 || answer.status >= 300) return null;
+    const names = bucketNames(this.json(answer));
+    if (names === null) return `${this.config.url} ${this.notInflux(answer, 'the bucket list')}`;
+    if (!names.includes(this.config.bucket ?? '')) return `${this.description}: no bucket "${this.config.bucket ?? ''}"${this.config.org ? ` in org "${this.config.org}"` : ''}`;
     return null;
   }
+}
+
+function header(answer: HttpAnswer, name: string): string | null {
+  const value = answer.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
+function isHtml(answer: HttpAnswer): boolean {
+  return /html/i.test(header(answer, 'content-type') ?? '') || /^\s*</.test(answer.body);
+}
+
+function quote(body: string): string {
+  const text = body.trim().replace(/\s+/g, ' ');
+  if (text === '') return '(empty)';
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+}
+
+/** SHOW DATABASES as InfluxDB 1.x answers it ({results: [{series: [{values: [["heat"], …]}]}]}), or null. */
+function databaseNames(body: unknown): string[] | null {
+  if (!isRecord(body) || !Array.isArray(body.results)) return null;
+  const [result] = body.results as unknown[];
+  if (!isRecord(result)) return null;
+  if (result.series === undefined) return [];
+  if (!Array.isArray(result.series)) return null;
+  const [series] = result.series as unknown[];
+  if (series === undefined) return [];
+  if (!isRecord(series) || (series.values !== undefined && !Array.isArray(series.values))) return null;
+  return ((series.values ?? []) as unknown[]).flatMap((row) => (Array.isArray(row) && typeof row[0] === 'string' ? [row[0]] : []));
+}
+
+/** The bucket list as InfluxDB 2.x answers it ({buckets: [{name}, …]}), or null. */
+function bucketNames(body: unknown): string[] | null {
+  if (!isRecord(body) || !Array.isArray(body.buckets)) return null;
+  return (body.buckets as unknown[]).flatMap((bucket) => (isRecord(bucket) && typeof bucket.name === 'string' ? [bucket.name] : []));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
