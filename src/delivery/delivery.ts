@@ -27,7 +27,10 @@ export interface DeliveryOptions {
   readonly backoffMaxMs?: number;
   /** How long a sink pauses after refused credentials or an unknown bucket or database. */
   readonly pauseMs?: number;
+  /** Jitter source, 0 ≤ x < 1 (tests pin it). */
   readonly random?: () => number;
+  /** Waits ms or until the signal aborts (tests record the waits instead of taking them). */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface BatchResult {
@@ -62,6 +65,7 @@ export class Delivery {
   private readonly backoffMaxMs: number;
   private readonly pauseMs: number;
   private readonly random: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private failures = 0;
   /** Readings the server confirmed, marked delivered while it works on the next batch. */
   private confirmed: IdRange[] = [];
@@ -75,6 +79,7 @@ export class Delivery {
     this.backoffMaxMs = options.backoffMaxMs ?? 300_000;
     this.pauseMs = options.pauseMs ?? 60_000;
     this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? sleep;
   }
 
   /**
@@ -90,7 +95,7 @@ export class Delivery {
       } catch (error) {
         // The store refused (a locked or failing disk): wait and start again from the outbox.
         batch = null;
-        if (!signal.aborted) await sleep(this.failed(error), signal);
+        if (!signal.aborted) await this.sleep(this.failed(error), signal);
       }
     }
     try {
@@ -106,7 +111,7 @@ export class Delivery {
     if (!current?.points.length) this.markConfirmed();
     const batch = current ?? this.nextBatch();
     if (batch.points.length === 0) {
-      await sleep(this.pollMs, signal);
+      await this.sleep(this.pollMs, signal);
       return null;
     }
     // Settled into a value at once: a write that fails while the next batch is read must not
@@ -124,7 +129,7 @@ export class Delivery {
     const failure = await writing;
     if (failure) {
       // Stopping: the batch stays in the outbox for the next start, nothing worth a log line.
-      if (!signal.aborted) await sleep(this.failed(failure.error), signal);
+      if (!signal.aborted) await this.sleep(this.failed(failure.error), signal);
       return null;
     }
     if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);

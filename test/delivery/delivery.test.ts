@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { backoffMs, Delivery } from '../../src/delivery/delivery.js';
+import { Delivery } from '../../src/delivery/delivery.js';
 import { SinkError, retryAfterMs, type Sink } from '../../src/delivery/sink.js';
 import { createLogger } from '../../src/log/logger.js';
 import { influxLines } from '../../src/sinks/influxdb/point.js';
@@ -78,7 +78,8 @@ describe('delivery from the outbox', () => {
       for (let i = 700; i < 1400; i++) temp.store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }));
       const again = scriptedSink(() => null, 777);
       const delivery = new Delivery({ sink: again, store: temp.store, logger: silent });
-      while ((await delivery.deliverBatch()).delivered > 0);
+      // 1000 runs in batches of 777: two batches, then nothing; a delivery that never runs dry fails here.
+      for (let batch = 0; (await delivery.deliverBatch()).delivered > 0; batch++) assert.ok(batch < 10, 'the backlog ran dry');
       const times = again.writes.flat().map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
       const expected = [...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 700 }, (_, i) => 700 + i)].map((i) => Date.UTC(2026, 0, 1) + i * 300_000);
       assert.deepEqual(times, expected);
@@ -137,30 +138,81 @@ describe('delivery from the outbox', () => {
     });
   }
 
-  it('backs off exponentially with jitter, honours Retry-After, and pauses on refused credentials', async () => {
-    const temp = filled(1);
-    const errors = [new SinkError('unavailable', 'down'), new SinkError('unavailable', 'busy', { status: 429, retryAfterMs: 7000 }), new SinkError('auth', 'bad token', { status: 401 })];
+  /**
+   * Runs the loop against a scripted sink (one answer per write, then success) with the waits it
+   * chooses recorded instead of taken; returns them in order. `steps` bounds the loop: a loop that
+   * never settles fails the test instead of hanging it.
+   */
+  async function waitsChosen(answers: readonly (SinkError | null)[], options: { random?: () => number; pauseMs?: number; backoffMaxMs?: number } = {}): Promise<{ waits: number[]; writes: number }> {
+    // A run per write (batch size 1), so a success mid-script leaves more to send.
+    const temp = filled(answers.length + 1);
+    const stop = new AbortController();
     const waits: number[] = [];
+    let call = 0;
+    const sink = scriptedSink(() => {
+      const answer = answers[call++];
+      if (answer === undefined) stop.abort(); // script done: this write succeeds, the loop stops
+      return answer ?? null;
+    }, 1);
     try {
-      let call = 0;
-      const sink = scriptedSink(() => errors[call++] ?? null);
-      const delivery = new Delivery({ sink, store: temp.store, logger: silent, backoffMinMs: 1, backoffMaxMs: 4, pauseMs: 5, pollMs: 1, random: () => 0.5 });
-      const stop = new AbortController();
-      const originalSetTimeout = globalThis.setTimeout;
-      const running = delivery.run(stop.signal);
-      // Observe the waits through the delivered result rather than the clock: run until the outbox is empty.
-      while ((temp.store.status().sinks[0]?.pending ?? 0) > 0) await new Promise((resolve) => originalSetTimeout(resolve, 5));
-      stop.abort();
-      await running;
-      assert.equal(sink.writes.length, 4, 'three failures, then success');
-      waits.push(...[retryAfterMs('7'), retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', Date.UTC(2026, 0, 1))].map((w) => w ?? -1));
-      assert.deepEqual(waits, [7000, 10_000], 'Retry-After in seconds, or as a date');
-      const half = (): number => 0.5;
-      assert.deepEqual([1, 2, 3, 9, 10, 40].map((n) => backoffMs(n, 1000, 300_000, half)), [1000, 2000, 4000, 256_000, 300_000, 300_000]);
-      assert.equal(backoffMs(3, 1000, 300_000, () => 0), 2000, 'jitter down to half');
-      assert.equal(backoffMs(3, 1000, 300_000, () => 0.999), 5996, 'and up to one and a half');
+      const delivery = new Delivery({
+        sink,
+        store: temp.store,
+        logger: silent,
+        pollMs: 1,
+        backoffMinMs: 1000,
+        backoffMaxMs: options.backoffMaxMs ?? 300_000,
+        pauseMs: options.pauseMs ?? 60_000,
+        random: options.random ?? (() => 0.5),
+        sleep: (ms) => {
+          waits.push(ms);
+          if (waits.length > answers.length + 10) stop.abort();
+          return Promise.resolve();
+        },
+      });
+      await delivery.run(stop.signal);
+      assert.ok(waits.length <= answers.length + 10, `the loop settled (it waited ${waits.length} times for ${answers.length} failures)`);
+      return { waits: waits.filter((ms) => ms !== 1), writes: sink.writes.length };
     } finally {
       temp.cleanup();
     }
+  }
+
+  const down = (): SinkError => new SinkError('unavailable', 'down');
+
+  it('backs off from 1 s, doubling up to the maximum, and starts again from 1 s after a success', async () => {
+    const growth = await waitsChosen(Array.from({ length: 12 }, down), { backoffMaxMs: 300_000 });
+    assert.deepEqual(growth.waits, [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000]);
+    assert.equal(growth.writes, 13, 'twelve failures, then the write that succeeds');
+    const reset = await waitsChosen([down(), down(), down(), null, down(), down()]);
+    assert.deepEqual(reset.waits, [1000, 2000, 4000, 1000, 2000]);
+  });
+
+  it('jitters each backoff between half and one and a half of it', async () => {
+    const randoms = [0, 0.999, 0.25, 0.75];
+    let next = 0;
+    const { waits } = await waitsChosen([down(), down(), down(), down()], { random: () => randoms[next++ % randoms.length] ?? 0.5 });
+    assert.deepEqual(waits, [500, 2998, 3000, 10_000], 'base 1000, 2000, 4000, 8000 times 0.5, 1.499, 0.75, 1.25');
+  });
+
+  it('waits what Retry-After asks instead of its own backoff, and the backoff goes on growing under it', async () => {
+    const busy = new SinkError('unavailable', 'busy', { status: 429, retryAfterMs: 7000 });
+    const { waits } = await waitsChosen([down(), busy, down(), new SinkError('unavailable', 'busy', { status: 503, retryAfterMs: 0 })]);
+    assert.deepEqual(waits, [1000, 7000, 4000, 0]);
+    assert.deepEqual([retryAfterMs('7'), retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', Date.UTC(2026, 0, 1))], [7000, 10_000], 'Retry-After in seconds, or as a date');
+  });
+
+  it('pauses on refused credentials, an unknown target or a url that leads elsewhere: the pause interval every time, no backoff growth', async () => {
+    const refusals = [
+      new SinkError('auth', 'bad token', { status: 401 }),
+      new SinkError('auth', 'bad token', { status: 401 }),
+      new SinkError('not-found', 'no bucket', { status: 404 }),
+      new SinkError('wrong-url', 'a login page', { status: 200 }),
+      new SinkError('wrong-url', 'redirects', { status: 307 }),
+      new SinkError('auth', 'bad token', { status: 403 }),
+    ];
+    const { waits, writes } = await waitsChosen(refusals, { pauseMs: 45_000 });
+    assert.deepEqual(waits, [45_000, 45_000, 45_000, 45_000, 45_000, 45_000]);
+    assert.equal(writes, 7);
   });
 });
