@@ -1,6 +1,7 @@
 // Delivery against real servers started on 127.0.0.1 for the test: Debian's InfluxDB 1.6
 // (api v1) and VictoriaMetrics (api v2, /api/v2/write). Every reading must arrive exactly once
-// with its value, through a server outage and through a daemon killed mid-flush; a bad
+// with its value, delivered by the daemon process itself, through a server outage and through a
+// daemon killed while a write is provably in flight; a bad
 // password pauses delivery and keeps the data; a point the server refuses is parked.
 
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ import { influxLines } from '../../src/sinks/influxdb/point.js';
 import { createInfluxSink } from '../../src/sinks/influxdb/sink.js';
 import { rangesOf, Store } from '../../src/store/index.js';
 import { jobRun, liveReadings, readingOf, tempDir } from '../store/helpers.js';
-import { serverUnavailable, skipNotice, startInfluxDb1, startVictoriaMetrics, UNSET_SINK_SETTINGS, type InfluxServer } from '../support/servers.js';
+import { eventually, serverUnavailable, skipNotice, startHttpDouble, startInfluxDb1, startVictoriaMetrics, UNSET_SINK_SETTINGS, type InfluxServer } from '../support/servers.js';
 
 const binPath = fileURLToPath(new URL('../../../bin/kamstrup-logger', import.meta.url));
 const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -29,7 +30,8 @@ interface Flavour {
   readonly kind: 'influxdb-1.6' | 'victoria-metrics';
   start(auth?: { username: string; password: string }): Promise<InfluxServer | null>;
   sinkConfig(server: InfluxServer, overrides?: Partial<InfluxDbSinkConfig>): InfluxDbSinkConfig;
-  yaml(server: InfluxServer): string;
+  /** The sink's YAML, for a server (or a proxy in front of it) at url. */
+  yaml(url: string): string;
   /** heat_energy (kWh) per read time (ms) as the server holds it. */
   heatEnergy(server: InfluxServer): Promise<Map<number, number>>;
 }
@@ -45,7 +47,7 @@ const flavours: readonly Flavour[] = [
       return server;
     },
     sinkConfig: (server, overrides = {}) => ({ ...base, url: server.url, api: 'v1', database: DATABASE, ...overrides }),
-    yaml: (server) => `  influxdb: { url: "${server.url}", api: v1, database: ${DATABASE} }`,
+    yaml: (url) => `  influxdb: { url: "${url}", api: v1, database: ${DATABASE} }`,
     heatEnergy: async (server) => {
       if (server.kind !== 'influxdb-1.6') throw new Error('wrong server');
       const series = await server.query(DATABASE, 'SELECT heat_energy FROM kamstrup');
@@ -56,7 +58,7 @@ const flavours: readonly Flavour[] = [
     kind: 'victoria-metrics',
     start: (auth) => startVictoriaMetrics(auth ? { auth } : {}),
     sinkConfig: (server, overrides = {}) => ({ ...base, url: server.url, api: 'v2', bucket: DATABASE, org: 'home', ...overrides }),
-    yaml: (server) => `  influxdb: { url: "${server.url}", api: v2, bucket: ${DATABASE}, org: home }`,
+    yaml: (url) => `  influxdb: { url: "${url}", api: v2, bucket: ${DATABASE}, org: home }`,
     heatEnergy: async (server) => {
       if (server.kind !== 'victoria-metrics') throw new Error('wrong server');
       const series = await server.export('{__name__="kamstrup_heat_energy"}');
@@ -99,17 +101,6 @@ function pending(path: string): number {
   }
 }
 
-async function drainWithDelivery(server: InfluxServer, flavour: Flavour, path: string): Promise<void> {
-  const sink = createInfluxSink(flavour.sinkConfig(server));
-  const store = Store.open(path, { sinks: ['influxdb'], renderers: { influxdb: sink } });
-  try {
-    const delivery = new Delivery({ sink, store, logger: silent });
-    while ((await delivery.deliverBatch()).delivered > 0);
-  } finally {
-    store.close();
-  }
-}
-
 function assertSame(actual: Map<number, number>, expected: Map<number, number>): void {
   assert.equal(actual.size, expected.size, `the server holds ${actual.size} points, the store ${expected.size} runs`);
   for (const [time, value] of expected) assert.ok(Math.abs((actual.get(time) ?? NaN) - value) < 1e-6, `heat_energy at ${new Date(time).toISOString()}: ${actual.get(time)} ≠ ${value}`);
@@ -131,45 +122,91 @@ for (const flavour of flavours) {
       return server;
     };
 
-    it('carries every reading through a server outage, exactly once, with its value', async () => {
+    it('the daemon itself carries every reading through a server outage, exactly once, with its value', async () => {
       const server = await start();
+      const path = join(temp.dir, 'outage.sqlite');
       const config = join(temp.dir, `${flavour.kind}-outage.yaml`);
       writeFileSync(
         config,
-        `meters:\n  - { name: home, url: "sim://multical-402" }\nstorage: { path: ./outage.sqlite }\njobs:\n  - { name: live, cron: "* * * * * *", registers: [heat_energy, power, t1] }\nsinks:\n${flavour.yaml(server)}\nlog: { level: warn }\n`,
+        `meters:\n  - { name: home, url: "sim://multical-402" }\nstorage: { path: ./outage.sqlite }\njobs:\n  - { name: live, cron: "* * * * * *", registers: [heat_energy, power, t1] }\nsinks:\n${flavour.yaml(server.url)}\nlog: { level: warn }\n`,
       );
-      const daemon = spawn(process.execPath, [binPath, 'run', '--config', config, '--no-pretty'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const daemon = startCli(['run', '--config', config, '--no-pretty']);
       try {
-        await sleep(2500);
+        await eventually('the daemon delivering its first runs', async () => (await flavour.heatEnergy(server)).size, (points) => points >= 2, 30_000);
         await server.stop();
-        await sleep(3000); // runs go on into the store while the server is down
+        const before = storedHeatEnergy(path).size;
+        await eventually('runs stored while the server is down', () => storedHeatEnergy(path).size, (runs) => runs >= before + 3, 30_000);
         await server.start();
-        const path = join(temp.dir, 'outage.sqlite');
-        for (let waited = 0; pending(path) > 3 && waited < 30_000; waited += 500) await sleep(500);
+        // Everything stored until now, before and during the outage, must reach the server through the daemon alone.
+        const due = storedHeatEnergy(path);
+        const missing = async (): Promise<number> => {
+          const held = await flavour.heatEnergy(server);
+          return [...due.keys()].filter((time) => !held.has(time)).length;
+        };
+        await eventually(`the daemon delivering the ${due.size} runs stored before the server came back`, missing, (count) => count === 0, 60_000);
       } finally {
-        daemon.kill('SIGTERM');
-        await once(daemon, 'exit');
+        await daemon.stop();
       }
-      const path = join(temp.dir, 'outage.sqlite');
-      await drainWithDelivery(server, flavour, path); // what the stop left behind
-      assert.equal(pending(path), 0);
-      assertSame(await flavour.heatEnergy(server), storedHeatEnergy(path));
+      assert.equal(daemon.exitCode(), 0, daemon.stderr());
+      const held = await flavour.heatEnergy(server);
+      const stored = storedHeatEnergy(path);
+      assertSame(held, new Map([...stored].filter(([time]) => held.has(time))));
+      assert.ok(held.size >= stored.size - 3, `at most the last runs left for the next start (${stored.size - held.size} of ${stored.size})`);
     });
 
-    it('after a SIGKILL mid-flush and a restart, the server holds every reading exactly once', async () => {
+    it('after SIGKILLs that provably land mid-flush and a restart, the daemon delivers every reading exactly once', async () => {
       const server = await start();
       const path = join(temp.dir, 'killed.sqlite');
       fillBacklog(path, 20_000);
+      const backlog = pending(path);
+      // Between the daemon and the server: passes every request on; in `hold` mode, the write
+      // numbered `holdAt` reaches the server but its answer is kept from the daemon, which is
+      // killed while it waits for it.
+      let writes = 0;
+      let holdAt = Infinity;
+      let held: () => void = () => undefined;
+      const proxy = await startHttpDouble((request, response, body) => {
+        const isWrite = request.method === 'POST';
+        if (isWrite) writes++;
+        const holding = isWrite && writes === holdAt;
+        const headers: Record<string, string> = {};
+        for (const name of ['content-type', 'authorization']) if (typeof request.headers[name] === 'string') headers[name] = request.headers[name];
+        void server.request(request.method ?? 'GET', request.url ?? '/', { body, headers, auth: null }).then(
+          (answer) => {
+            if (holding) return held();
+            response.writeHead(answer.status, { 'content-type': String(answer.headers['content-type'] ?? 'text/plain') }).end(answer.body);
+          },
+          () => response.destroy(),
+        );
+      });
       const config = join(temp.dir, `${flavour.kind}-killed.yaml`);
-      writeFileSync(config, `meters:\n  - { name: home, url: "sim://multical-402" }\nstorage: { path: ./killed.sqlite }\njobs:\n  - { name: rare, cron: "0 0 1 1 *", registers: [heat_energy] }\nsinks:\n${flavour.yaml(server).replace('}', ', batch_size: 1000 }')}\nlog: { level: warn }\n`);
-      for (let kill = 0; kill < 3; kill++) {
-        const daemon = spawn(process.execPath, [binPath, 'run', '--config', config, '--no-pretty'], { stdio: ['ignore', 'ignore', 'inherit'] });
-        await sleep(900 + kill * 300);
-        daemon.kill('SIGKILL');
-        await once(daemon, 'exit');
+      writeFileSync(config, `meters:\n  - { name: home, url: "sim://multical-402" }\nstorage: { path: ./killed.sqlite }\njobs:\n  - { name: rare, cron: "0 0 1 1 *", registers: [heat_energy] }\nsinks:\n${flavour.yaml(proxy.url).replace('}', ', batch_size: 1000 }')}\nlog: { level: warn }\n`);
+      try {
+        let left = backlog;
+        for (let kill = 0; kill < 3; kill++) {
+          holdAt = writes + 2 + kill;
+          const wrote = new Promise<void>((resolve) => (held = resolve));
+          const daemon = startCli(['run', '--config', config, '--no-pretty']);
+          try {
+            await withinMs(wrote, 60_000, `the daemon sending write ${holdAt}`);
+          } finally {
+            await daemon.kill();
+          }
+          const now = pending(path);
+          assert.ok(now > 0 && now < left, `killed mid-flush: some but not all readings delivered (${now} pending, ${left} before)`);
+          left = now;
+        }
+        holdAt = Infinity;
+        const daemon = startCli(['run', '--config', config, '--no-pretty']);
+        try {
+          await eventually(`the restarted daemon delivering the whole backlog`, () => pending(path), (count) => count === 0, 120_000);
+        } finally {
+          await daemon.stop();
+        }
+        assert.equal(daemon.exitCode(), 0, daemon.stderr());
+      } finally {
+        await proxy.close();
       }
-      await drainWithDelivery(server, flavour, path);
-      assert.equal(pending(path), 0);
       assertSame(await flavour.heatEnergy(server), storedHeatEnergy(path));
     });
 
@@ -187,7 +224,7 @@ for (const flavour of flavours) {
         store.close();
       }
       const config = join(temp.dir, `${flavour.kind}-backfill.yaml`);
-      writeFileSync(config, `meters:\n  - { name: home, url: "sim://multical-402" }\nstorage: { path: ./backfill.sqlite }\nsinks:\n${flavour.yaml(server)}\n`);
+      writeFileSync(config, `meters:\n  - { name: home, url: "sim://multical-402" }\nstorage: { path: ./backfill.sqlite }\nsinks:\n${flavour.yaml(server.url)}\n`);
       const from = new Date(Date.UTC(2026, 0, 1) + 100 * 300_000).toISOString();
       const result = await runCli(['backfill', '--config', config, '--sink', 'influxdb', '--from', from]);
       assert.equal(result.code, 0, result.stderr);
@@ -246,10 +283,46 @@ async function runCli(args: readonly string[]): Promise<{ code: number | null; s
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // A CLI that hangs fails the test instead of the run: killed, its exit code is then null.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+interface CliProcess {
+  stderr(): string;
+  exitCode(): number | null;
+  /** SIGTERM; resolves once it exited (SIGKILL if it has not within 20 s: the test then fails on its exit code). */
+  stop(): Promise<void>;
+  /** SIGKILL; resolves once it is gone. */
+  kill(): Promise<void>;
+}
+
+function startCli(args: readonly string[]): CliProcess {
+  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let code: number | null = null;
+  const exited = once(child, 'exit').then(([exitCode]) => {
+    code = exitCode as number | null;
+  });
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const escalation = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(escalation);
+  };
+  return { stderr: () => stderr, exitCode: () => code, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
+
+/** Resolves as `promise` does, or fails naming `what` once ms pass. */
+async function withinMs(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
