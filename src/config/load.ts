@@ -112,7 +112,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     const problem = storageProblem(storagePath, options.storageAccess);
     if (problem !== null) problems.add(['storage', 'path'], problem);
   }
-  const ca = caOf(raw, directory, readFile, problems);
+  const ca = caOf(raw, directory, problems);
 
   if (!parsed.success || problems.list.length > 0) throw new ConfigError(label, problems.sorted());
   const config = normalise(parsed.data, text === null ? null : file, storagePath ?? resolve(directory, DEFAULT_STORAGE_PATH), ca);
@@ -501,7 +501,7 @@ function uniqueNames(list: unknown, key: string, what: string, why: string, prob
 }
 
 /** The PEM text of sinks.influxdb.ca_file (relative to the config file), or null; a file that is not one is a problem. */
-function caOf(raw: Record<string, unknown>, directory: string, readFile: (path: string) => string, problems: Problems): string | null {
+function caOf(raw: Record<string, unknown>, directory: string, problems: Problems): string | null {
   const sinks = raw.sinks;
   const influx = isRecord(sinks) ? sinks.influxdb : undefined;
   const name = isRecord(influx) ? influx.ca_file : undefined;
@@ -509,7 +509,8 @@ function caOf(raw: Record<string, unknown>, directory: string, readFile: (path: 
   const path = resolve(directory, name);
   let text: string;
   try {
-    text = readFile(path);
+    // A CA bundle may hold a few hundred certificates: the config's own limit fits it.
+    text = readTextFile(path, MAX_CONFIG_BYTES);
   } catch (error) {
     problems.add(['sinks', 'influxdb', 'ca_file'], `cannot read ${path}: ${describeFsError(error)}`);
     return null;
