@@ -15,6 +15,8 @@ function localDate(date: Date): string {
 
 export function startupWarnings(config: AppConfig, now: Date): string[] {
   const warnings: string[] = [];
+  // Meters read by the same jobs share their gaps: a job with seconds makes them costly to find.
+  const gapsByJobs = new Map<string, ReturnType<typeof readGaps>>();
   for (const meter of config.meters) {
     const jobs = config.jobs.filter((job) => job.meters.includes(meter.name));
     if (jobs.length === 0) {
@@ -22,7 +24,10 @@ export function startupWarnings(config: AppConfig, now: Date): string[] {
       continue;
     }
     const names = jobs.map((job) => job.name).join(', ');
-    const gaps = readGaps(jobs.map((job) => job.cron), now);
+    const crons = jobs.map((job) => job.cron);
+    const key = crons.join('\n');
+    const gaps = gapsByJobs.has(key) ? gapsByJobs.get(key) ?? null : readGaps(crons, now);
+    gapsByJobs.set(key, gaps);
     const advice = `MULTICAL 40x IR ports fall asleep after about ${IR_IDLE_LIMIT_MINUTES} minutes idle, so read it at least every ${IR_IDLE_LIMIT_MINUTES} minutes (e.g. a job with cron "*/5 * * * *")`;
     const limitMs = IR_IDLE_LIMIT_MINUTES * 60_000;
     if (gaps === null) {
