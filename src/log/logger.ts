@@ -15,12 +15,17 @@ export type { Logger } from 'pino';
  */
 export const secretKeyPattern = /token|passw(or)?d|secret|authori[sz]ation|api[-_]?key|credential/i;
 
-/** A copy of a log record with every secret value replaced; errors keep message, code and cause. */
+/**
+ * A copy of a log record with every secret value replaced; errors keep message, code and cause.
+ * A Date stays a Date, and an object that says how it is written (toJSON: a URL, a Buffer) is
+ * redacted in that form: copying its own keys would log it as {}.
+ */
 export function redactSecrets(value: unknown, seen = new WeakSet<object>()): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value;
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, seen));
+  if (!(value instanceof Error) && 'toJSON' in value && typeof value.toJSON === 'function') return redactSecrets((value.toJSON as () => unknown).call(value), seen);
   const copy: Record<string, unknown> = {};
   const keys = value instanceof Error ? ['name', 'message', 'stack', ...Object.keys(value), 'cause'] : Object.keys(value);
   for (const key of keys) {

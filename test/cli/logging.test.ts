@@ -122,6 +122,34 @@ describe('log lines never hold a secret', () => {
   );
 });
 
+describe('values that are no plain objects survive the redaction', () => {
+  it('a Date is logged as its ISO time, not {} ("job skipped" logs its tick)', () => {
+    const { logger, text } = capture({ pretty: false });
+    const tick = new Date(Date.UTC(2026, 9, 25, 1, 0, 0));
+    logger.warn({ meter: 'home', job: 'live', tick, nested: { at: tick, token: SECRETS.token } }, 'job skipped: its previous run on this meter is still going');
+    const line = JSON.parse(text()) as Record<string, unknown>;
+    assert.equal(line.tick, '2026-10-25T01:00:00.000Z');
+    assert.deepEqual(line.nested, { at: '2026-10-25T01:00:00.000Z', token: '[redacted]' }, 'and secrets beside it are still redacted');
+  });
+
+  it('an Error under another key than err keeps its message and its cause, its secrets redacted', () => {
+    const { logger, text } = capture({ pretty: false });
+    const error = new Error('write refused', { cause: Object.assign(new Error('401 Unauthorized'), { token: SECRETS.causeToken }) });
+    logger.warn({ failure: error }, 'delivery failed');
+    assertNoSecret(text());
+    const failure = (JSON.parse(text()) as { failure: { message: string; cause: { message: string; token: string } } }).failure;
+    assert.equal(failure.message, 'write refused');
+    assert.deepEqual([failure.cause.message, failure.cause.token], ['401 Unauthorized', '[redacted]']);
+  });
+
+  it('human-readable lines show the Date too', async () => {
+    const { logger, text } = capture({ pretty: true });
+    logger.warn({ tick: new Date(Date.UTC(2026, 9, 25, 1, 0, 0)) }, 'job skipped');
+    await settle();
+    assert.match(text(), /"tick":"2026-10-25T01:00:00\.000Z"/, text());
+  });
+});
+
 describe('the line shape', () => {
   it('a JSON line has level as a label, an ISO time, msg, and no pid or hostname', () => {
     const { logger, text } = capture({ pretty: false });
