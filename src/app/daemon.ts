@@ -1,28 +1,45 @@
 // The acquisition daemon: the one place that knows every layer. Config in; meters, store,
-// scheduler and retention wired together; a clean stop on SIGTERM/SIGINT (the exchange in
-// flight finishes, its run is committed, ports close).
+// scheduler and retention wired together; a bounded stop on SIGTERM/SIGINT/SIGHUP (the runs in
+// flight get a budget to finish, then the clients close, and every run read is stored or counted).
 
-import { JobRunner } from '../acquisition/job-runner.js';
+import { JobRunner, type UnstoredRuns } from '../acquisition/job-runner.js';
 import { MeterSession } from '../acquisition/meter-session.js';
 import { scheduleCron, type ScheduledTask } from '../acquisition/scheduler.js';
 import type { AppConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
-import { Store } from '../store/index.js';
+import { Store, StoreError } from '../store/index.js';
 import { connectMeter } from './connect-meter.js';
 import { createSinks } from './sinks.js';
 import { Delivery } from '../delivery/delivery.js';
 
 const DAY_MS = 86_400_000;
+/** The whole stop stays under 5 s (systemd's and Docker's patience is longer, a user's is not). */
+export const RUN_STOP_BUDGET_MS = 3500;
+/** Closing a client aborts its exchange in flight; its run is then recorded at once. */
+const CLIENT_CLOSE_BUDGET_MS = 400;
+const RECORD_AFTER_CLOSE_BUDGET_MS = 300;
+const SINK_CLOSE_BUDGET_MS = 300;
+/** Runs alongside the runs' budget: a write in flight gets a moment, its readings stay queued either way. */
 const DELIVERY_STOP_GRACE_MS = 2000;
 
 export interface DaemonOptions {
   readonly config: AppConfig;
   readonly logger: Logger;
-  /** Aborting stops the daemon. */
+  /** Aborting stops the daemon; a string reason ("SIGTERM") names the stop in the records of runs it cuts short. */
   readonly signal: AbortSignal;
+  /** Aborting while the daemon stops abandons what is left of the stop. */
+  readonly force?: AbortSignal;
 }
 
-export async function runDaemon({ config, logger, signal }: DaemonOptions): Promise<void> {
+/** How the daemon ended; the command turns it into an exit code. */
+export type DaemonExit =
+  | { readonly kind: 'stopped' }
+  /** Runs were read that the store did not take (a full disk, a damaged database). */
+  | { readonly kind: 'failed'; readonly unstored: UnstoredRuns; readonly storeError: StoreError | null }
+  /** A second signal cut the stop short. */
+  | { readonly kind: 'forced'; readonly by: string };
+
+export async function runDaemon({ config, logger, signal, force }: DaemonOptions): Promise<DaemonExit> {
   const sinks = createSinks(config.sinks);
   // Each sink renders a run as it is recorded, so a backlog is stored ready to send.
   const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name), renderers: Object.fromEntries(sinks.map((sink) => [sink.name, sink])) });
@@ -36,13 +53,31 @@ export async function runDaemon({ config, logger, signal }: DaemonOptions): Prom
       ),
     ]),
   );
-  const runner = new JobRunner({ recorder: store, logger });
+  let storeFailure: unknown = null;
+  const storeFailed = new AbortController();
+  const runner = new JobRunner({
+    recorder: store,
+    logger,
+    onStoreFailure: (error) => {
+      storeFailure = error;
+      logger.fatal({ err: error }, storeFailureMessage(error, config.storage.path));
+      storeFailed.abort();
+    },
+  });
+  // Nothing is logged after "stopped": late answers of a check are dropped.
+  let quiet = false;
   const deliveryStop = new AbortController();
   const deliveries = sinks.map((sink) => {
-    void sink.check().then((problem) => {
-      if (problem) logger.warn({ sink: sink.name }, `${problem}; readings are kept until it is fixed`);
-      else logger.info({ sink: sink.name }, `${sink.description}: connection checked`);
-    });
+    sink.check().then(
+      (problem) => {
+        if (quiet) return;
+        if (problem) logger.warn({ sink: sink.name }, `${problem}; readings are kept until it is fixed`);
+        else logger.info({ sink: sink.name }, `${sink.description}: connection checked`);
+      },
+      (error: unknown) => {
+        if (!quiet) logger.warn({ sink: sink.name, err: error }, `${sink.description}: the connection check failed; readings are kept until it works`);
+      },
+    );
     return new Delivery({ sink, store, logger }).run(deliveryStop.signal);
   });
   const tasks: ScheduledTask[] = config.jobs.map((job) =>
@@ -82,22 +117,80 @@ export async function runDaemon({ config, logger, signal }: DaemonOptions): Prom
   const jobList = config.jobs.map((j) => `${j.name} "${j.cron}" ${j.registerIds.length} registers`).join(', ');
   logger.info({ storage: config.storage.path }, `kamstrup-logger running: meters ${meterList}; jobs ${jobList}`);
 
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await Promise.race([aborted(signal), aborted(storeFailed.signal)]);
+  const by = storeFailed.signal.aborted ? 'the store failure' : typeof signal.reason === 'string' ? signal.reason : 'a stop request';
 
   logger.info('stopping: letting the exchanges in flight finish');
   stopping = true;
+  runner.stopping(by);
   clearInterval(pruneTimer);
-  await pruning;
-  await Promise.all(tasks.map((task) => task.stop()));
-  await Promise.all([...sessions.values()].map((session) => session.client.close()));
-  await runner.idle();
-  // A write in flight gets a moment to finish; its readings stay in the outbox either way.
   deliveryStop.abort();
-  await Promise.race([Promise.all(deliveries), new Promise((resolve) => setTimeout(resolve, DELIVERY_STOP_GRACE_MS))]);
-  await Promise.all(sinks.map((sink) => sink.close()));
+  const stop = async (): Promise<void> => {
+    const deliveriesStopped = within(Promise.all(deliveries), DELIVERY_STOP_GRACE_MS);
+    await pruning;
+    await Promise.all(tasks.map((task) => task.stop()));
+    await within(runner.idle(), RUN_STOP_BUDGET_MS);
+    // Closing a client aborts what is left of its run; the run is then recorded as cut short.
+    await within(Promise.all([...sessions.values()].map((session) => session.client.close())), CLIENT_CLOSE_BUDGET_MS);
+    await within(runner.idle(), RECORD_AFTER_CLOSE_BUDGET_MS);
+    await deliveriesStopped;
+    await within(Promise.all(sinks.map((sink) => sink.close())), SINK_CLOSE_BUDGET_MS);
+  };
+  const forced = force ? aborted(force).then(() => true) : new Promise<boolean>(() => undefined);
+  const wasForced = await Promise.race([stop().then(() => false), forced]);
+  if (wasForced) {
+    const forcedBy = typeof force?.reason === 'string' ? force.reason : 'a second stop request';
+    const inFlight = runner.inFlight;
+    const { runs, readings } = runner.close();
+    logger.error({ inFlight, unstored: runs, readings }, `stop forced by ${forcedBy}: abandoned ${inFlight} job runs in flight and ${runs} job runs (${readings} readings) not stored`);
+    quiet = true;
+    store.close();
+    return { kind: 'forced', by: forcedBy };
+  }
+  const stillReading = runner.inFlight;
+  const unstored = runner.close();
+  if (stillReading > 0) logger.warn({ inFlight: stillReading }, `${stillReading} job runs were still reading when the stop's time ran out; what they read is not stored`);
+  quiet = true;
   store.close();
+  if (unstored.runs > 0) {
+    logger.error({ unstored: unstored.runs, readings: unstored.readings }, `${unstored.runs} job runs (${unstored.readings} readings) could not be stored and are lost: ${storeFailure === null ? 'the store still refused them at the stop' : 'the store failed'}`);
+  }
   logger.info('stopped');
+  if (unstored.runs > 0 || storeFailure !== null) return { kind: 'failed', unstored, storeError: storeFailure instanceof StoreError ? storeFailure : null };
+  return { kind: 'stopped' };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** Waits for `work`, at most `ms`; the timer never outlives the wait. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work.then(() => undefined, () => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Why the daemon stops for a store that refuses runs for good, and what to do about it. */
+function storeFailureMessage(error: unknown, path: string): string {
+  const code = error instanceof StoreError ? error.code : null;
+  if (code === 'corrupt' || code === 'not-a-database') {
+    return `cannot store readings, stopping: retrying cannot help: the database ${path} is damaged (${causeOf(error)}). Restore ${path} from a backup, or rescue what it holds: sqlite3 ${path} ".recover" | sqlite3 recovered.sqlite, then move recovered.sqlite into its place (or point storage.path at it) and start again.`;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return `cannot store readings, stopping: retrying cannot help: ${detail}${/[.!]$/.test(detail) ? '' : '.'} Fix that, then start again.`;
+}
+
+function causeOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }

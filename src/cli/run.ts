@@ -1,7 +1,12 @@
+import { constants } from 'node:os';
 import { Command } from 'commander';
 import { runDaemon } from '../app/daemon.js';
 import { createLogger } from '../log/logger.js';
 import { configOption, loadConfigOrExit } from './config-option.js';
+import { ExitCode } from './exit-codes.js';
+
+/** Each stops the daemon gracefully; SIGHUP too, as there is nothing to reload (systemd without ExecReload, a closed terminal). */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 export function runCommand(): Command {
   return new Command('run')
@@ -12,8 +17,11 @@ export function runCommand(): Command {
     .addHelpText(
       'after',
       `
-Logs go to stdout, one JSON object per line unless --pretty (or a terminal). SIGTERM or Ctrl-C
-lets the exchange in flight finish, stores its readings, closes the ports and exits 0.
+Logs go to stdout, one JSON object per line unless --pretty (or a terminal). SIGTERM, SIGINT
+(Ctrl-C) or SIGHUP stops it: the runs in flight get 3.5 s to finish, every reading read is
+stored, the ports close, and it exits 0 within 5 s. It exits 1 if readings could not be stored
+(a full disk, a damaged database). A second signal while it stops abandons the rest of the
+stop and exits 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
 
 Examples:
   kamstrup-logger run --config /etc/kamstrup-logger.yaml
@@ -24,14 +32,29 @@ Examples:
       const logger = createLogger({ level: config.log.level, pretty: options.pretty ?? process.stdout.isTTY });
       for (const warning of warnings) logger.warn(warning);
       const stop = new AbortController();
-      const abort = (): void => stop.abort();
-      process.once('SIGTERM', abort);
-      process.once('SIGINT', abort);
+      const force = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (!stop.signal.aborted) stop.abort(signal);
+        else force.abort(signal);
+      };
+      for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       try {
-        await runDaemon({ config, logger, signal: stop.signal });
+        const exit = await runDaemon({ config, logger, signal: stop.signal, force: force.signal });
+        switch (exit.kind) {
+          case 'stopped':
+            process.exitCode = ExitCode.ok;
+            break;
+          case 'failed':
+            process.exitCode = ExitCode.failure;
+            break;
+          case 'forced': {
+            // What is left of the stop (a hung link, a write) must not keep the process alive.
+            const signalNumber = constants.signals[exit.by as NodeJS.Signals] as number | undefined;
+            process.exit(signalNumber === undefined ? ExitCode.failure : 128 + signalNumber);
+          }
+        }
       } finally {
-        process.removeListener('SIGTERM', abort);
-        process.removeListener('SIGINT', abort);
+        for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
       }
     });
 }
