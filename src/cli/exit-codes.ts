@@ -6,6 +6,8 @@ export const ExitCode = {
   usage: 2,
   /** The meter answered but left out some requested registers. */
   missing: 3,
+  /** A bug: an error nothing handled (EX_SOFTWARE of sysexits.h). */
+  internal: 70,
 } as const;
 
 /** An error that ends the command with a given exit code and a message for stderr. */

@@ -64,6 +64,25 @@ function report(error: unknown): number {
   return ExitCode.failure;
 }
 
+/**
+ * A promise nobody awaited rejected, or a throw nobody caught: a bug. One line that says so,
+ * instead of Node's raw stack, and a distinct exit code; the database is crash-safe (WAL).
+ */
+function crash(kind: string, error: unknown): never {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}${firstFrame(error)}` : String(error);
+  process.stderr.write(`kamstrup-logger: fatal: ${kind}: ${detail.replace(/\s*\n\s*/g, ' ')}. This is a bug in kamstrup-logger; please report it with this line.\n`);
+  process.exit(ExitCode.internal);
+}
+
+/** Where the error was thrown, from its stack: ", at fn (file:line:column)". */
+function firstFrame(error: Error): string {
+  const frame = error.stack?.split('\n').find((line) => line.trimStart().startsWith('at '));
+  return frame === undefined ? '' : `, ${frame.trim()}`;
+}
+
+process.on('unhandledRejection', (reason) => crash('unhandled promise rejection', reason));
+process.on('uncaughtException', (error) => crash('uncaught exception', error));
+
 // A reader that stops early (`kamstrup-logger registers | head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.ok);

@@ -7,6 +7,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { assertExit, killAll, parseJsonLines, run, sleep, startCli, tempDir, type JsonObject, type RunResult } from './helpers.js';
 
 const SIM = 'sim://multical-402';
@@ -312,4 +313,34 @@ describe('run: the daemon on the simulator', { concurrency: true }, () => {
     assert.deepEqual(status.meters[0]?.values.map((value) => value.registerId), [60]);
     assert.ok(status.jobs.some((job) => job.meter === 'env' && job.job === 'live' && job.lastRun.outcome === 'ok'), JSON.stringify(status.jobs));
   });
+});
+
+describe('run: an error nothing handled is one fatal line and exit 70, never a raw stack', { concurrency: true }, () => {
+  const temp = tempDir();
+  after(async () => {
+    await killAll();
+    temp.remove();
+  });
+
+  const crashes = [
+    ['an unhandled promise rejection', 'unhandled promise rejection', "Promise.reject(new Error('a rejection nobody handles'))", 'Error: a rejection nobody handles'],
+    ['an uncaught exception', 'uncaught exception', "throw new TypeError('a throw nobody catches')", 'TypeError: a throw nobody catches'],
+  ] as const;
+  for (const [what, kind, code, shown] of crashes) {
+    it(what, async () => {
+      const dir = join(temp.dir, kind.replaceAll(' ', '-'));
+      mkdirSync(dir);
+      const config = writeLiveConfig(dir);
+      // Preloaded into the real binary: the crash comes once the daemon runs.
+      const crash = join(dir, 'crash.mjs');
+      writeFileSync(crash, `setTimeout(() => { ${code}; }, 700);\n`);
+      const result = await run(['run', '--config', config], { env: { NODE_OPTIONS: `--import=${pathToFileURL(crash).href}` } });
+      assertExit(result, 70);
+      const lines = result.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
+      assert.ok(lines[0]?.startsWith(`kamstrup-logger: fatal: ${kind}: ${shown}, at `), result.stderr);
+      assert.match(lines[0] ?? '', /crash\.mjs:1:\d+\)\. This is a bug in kamstrup-logger; please report it with this line\.$/);
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+    });
+  }
 });
