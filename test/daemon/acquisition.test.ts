@@ -13,6 +13,7 @@ import { SimulatedMultical402 } from '../../src/simulator/multical-402.js';
 import { serveSimulatorOverPty } from '../../src/simulator/pty-server.js';
 import { serveSimulatorOverTcp } from '../../src/simulator/tcp-server.js';
 import type { ExportRow } from '../../src/store/index.js';
+import { rawDatabase } from '../store/helpers.js';
 import { skipUnlessOnPath } from '../support/programs.js';
 import { sleep, startDaemon } from '../support/daemon.js';
 
@@ -95,9 +96,9 @@ for (const link of links) {
         const both = statistics.filter((k) => runs.has(`live@${k.slice('statistics@'.length)}`));
         assert.ok(both.length >= 1, 'at least one second where both jobs were due');
         // The statistics job's two batches (8 + 2 ids) always follow each other on the line.
-        requests.forEach((ids, i) => {
-          if (ids.length === 8 && ids.includes(139)) assert.ok(requests[i + 1]?.includes(149), `batch ${i + 1} continues the statistics run`);
-        });
+        const statisticsBatches = requests.flatMap((ids, i) => (ids.length === 8 && ids.includes(139) ? [i] : []));
+        assert.ok(statisticsBatches.length >= statistics.length, 'a first batch for every stored statistics run');
+        for (const i of statisticsBatches) assert.ok(requests[i + 1]?.includes(149), `batch ${i + 1} continues the statistics run`);
         assert.deepEqual(status.jobs.map((j) => [j.job, j.lastRun.outcome]).sort(), [['live', 'ok'], ['statistics', 'ok']]);
         assert.equal(status.meters[0]?.serial, 70000402);
       } finally {
@@ -126,13 +127,22 @@ describe('daemon through faults', () => {
       const store = daemon.openStore();
       const status = store.status();
       store.close();
-      const failures = daemon.logs.filter((r) => r.msg.startsWith('job run failed'));
-      assert.ok(failures.some((r) => /no answer/.test(r.msg)), 'a silent meter is logged with its cause');
-      assert.ok(failures.some((r) => /garbled/.test(r.msg)), 'a garbled answer is logged with its cause');
-      for (const record of failures) {
-        assert.equal(record.meter, 'home');
-        assert.ok(record.job === 'live' || record.job === 'statistics');
+      const db = rawDatabase(daemon.config.storage.path, { readonly: true });
+      const failedRuns = db
+        .prepare("SELECT j.name AS job, m.name AS meter, r.error, r.reading_count AS readings FROM runs r JOIN jobs j ON j.id = r.job_id JOIN meters m ON m.id = r.meter_id WHERE r.outcome = 'failed' ORDER BY r.read_at, j.name")
+        .all() as { job: string; meter: string; error: string | null; readings: number }[];
+      db.close();
+      assert.ok(failedRuns.some((run) => /^no answer from the meter/.test(run.error ?? '')), `a silent meter's runs are stored as failed, with the cause:\n${JSON.stringify(failedRuns)}`);
+      assert.ok(failedRuns.some((run) => /^garbled answers from the meter/.test(run.error ?? '')), `garbled answers' runs are stored as failed, with the cause:\n${JSON.stringify(failedRuns)}`);
+      for (const run of failedRuns) {
+        assert.equal(run.meter, 'home');
+        assert.equal(run.readings, 0);
       }
+      // Each failed run is logged exactly once: one "job run failed" line per stored failed run, with its error.
+      const failures = daemon.logs.filter((r) => r.msg.startsWith('job run failed'));
+      const logged = failures.map((r) => `${String(r.meter)}/${String(r.job)}: ${r.msg.slice('job run failed: '.length)}`).sort();
+      const stored = failedRuns.map((run) => `${run.meter}/${run.job}: ${run.error ?? ''}`).sort();
+      assert.deepEqual(logged, stored, 'one log line for each failed run, none twice, none missing');
       assert.equal(status.jobs.find((j) => j.job === 'live')?.lastRun.outcome, 'ok', 'back to normal once the faults stop');
     } finally {
       await server.close();
