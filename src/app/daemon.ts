@@ -2,7 +2,7 @@
 // scheduler and retention wired together; a bounded stop on SIGTERM/SIGINT/SIGHUP (the runs in
 // flight get a budget to finish, then the clients close, and every run read is stored or counted).
 
-import { JobRunner, type UnstoredRuns } from '../acquisition/job-runner.js';
+import { JobRunner } from '../acquisition/job-runner.js';
 import { MeterSession } from '../acquisition/meter-session.js';
 import { scheduleCron, type ScheduledTask } from '../acquisition/scheduler.js';
 import type { AppConfig } from '../config/index.js';
@@ -35,7 +35,7 @@ export interface DaemonOptions {
 export type DaemonExit =
   | { readonly kind: 'stopped' }
   /** Runs were read that the store did not take (a full disk, a damaged database). */
-  | { readonly kind: 'failed'; readonly unstored: UnstoredRuns; readonly storeError: StoreError | null }
+  | { readonly kind: 'failed' }
   /** A second signal cut the stop short. */
   | { readonly kind: 'forced'; readonly by: string };
 
@@ -53,35 +53,35 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
       ),
     ]),
   );
+  // The parts log through a child that is silenced at the stop: nothing comes after "stopped",
+  // not even a check or a write that answers late.
+  const parts = logger.child({});
   let storeFailure: unknown = null;
   const storeFailed = new AbortController();
   const runner = new JobRunner({
     recorder: store,
-    logger,
+    logger: parts,
     onStoreFailure: (error) => {
       storeFailure = error;
       logger.fatal({ err: error }, storeFailureMessage(error, config.storage.path));
       storeFailed.abort();
     },
   });
-  // Nothing is logged after "stopped": late answers of a check are dropped.
-  let quiet = false;
   const deliveryStop = new AbortController();
   const deliveries = sinks.map((sink) => {
     sink.check().then(
       (problem) => {
-        if (quiet) return;
-        if (problem) logger.warn({ sink: sink.name }, `${problem}; readings are kept until it is fixed`);
-        else logger.info({ sink: sink.name }, `${sink.description}: connection checked`);
+        if (problem) parts.warn({ sink: sink.name }, `${problem}; readings are kept until it is fixed`);
+        else parts.info({ sink: sink.name }, `${sink.description}: connection checked`);
       },
       (error: unknown) => {
-        if (!quiet) logger.warn({ sink: sink.name, err: error }, `${sink.description}: the connection check failed; readings are kept until it works`);
+        parts.warn({ sink: sink.name, err: error }, `${sink.description}: the connection check failed; readings are kept until it works`);
       },
     );
-    return new Delivery({ sink, store, logger }).run(deliveryStop.signal);
+    return new Delivery({ sink, store, logger: parts }).run(deliveryStop.signal);
   });
   const tasks: ScheduledTask[] = config.jobs.map((job) =>
-    scheduleCron(job.cron, job.name, logger, (tick) => {
+    scheduleCron(job.cron, job.name, parts, (tick) => {
       for (const name of job.meters) {
         const session = sessions.get(name);
         if (session) void runner.run(job, session, tick);
@@ -143,20 +143,20 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
     const inFlight = runner.inFlight;
     const { runs, readings } = runner.close();
     logger.error({ inFlight, unstored: runs, readings }, `stop forced by ${forcedBy}: abandoned ${inFlight} job runs in flight and ${runs} job runs (${readings} readings) not stored`);
-    quiet = true;
+    parts.level = 'silent';
     store.close();
     return { kind: 'forced', by: forcedBy };
   }
   const stillReading = runner.inFlight;
   const unstored = runner.close();
   if (stillReading > 0) logger.warn({ inFlight: stillReading }, `${stillReading} job runs were still reading when the stop's time ran out; what they read is not stored`);
-  quiet = true;
+  parts.level = 'silent';
   store.close();
   if (unstored.runs > 0) {
     logger.error({ unstored: unstored.runs, readings: unstored.readings }, `${unstored.runs} job runs (${unstored.readings} readings) could not be stored and are lost: ${storeFailure === null ? 'the store still refused them at the stop' : 'the store failed'}`);
   }
   logger.info('stopped');
-  if (unstored.runs > 0 || storeFailure !== null) return { kind: 'failed', unstored, storeError: storeFailure instanceof StoreError ? storeFailure : null };
+  if (unstored.runs > 0 || storeFailure !== null) return { kind: 'failed' };
   return { kind: 'stopped' };
 }
 
