@@ -127,6 +127,21 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
     });
   }
 
+  it('SIGTERM stops it whatever the line does: a meter that never answers (60 s timeout) does not hold the stop', async () => {
+    const bridge = await silentBridge();
+    try {
+      const dir = folder('silent');
+      const daemon = startCli(['run', '--config', writeConfig(dir, `tcp://127.0.0.1:${bridge.port}`, { meter: '    timeout_ms: 60000\n    retries: 0' })]);
+      await daemon.waitFor((stdout) => count(stdout, 'job skipped') >= 1, 'a run in flight (the next tick skipped)');
+      // The bound is the test's guard against a hang, far below the exchange's own 60 s.
+      const result = await daemon.stop('SIGTERM', 15_000);
+      assertExit(result, 0);
+      assert.equal(lines(result.stdout).at(-1)?.msg, 'stopped');
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it('SIGTERM in the middle of a long job: the run keeps what it read and is recorded as stopped by SIGTERM, not as a closed client', async () => {
     const dir = folder('mid-run');
     // 300 baud, paced: each of the four batches of 8 registers takes about 3 s on the line, so the
