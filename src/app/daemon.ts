@@ -142,18 +142,18 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
     const forcedBy = typeof force?.reason === 'string' ? force.reason : 'a second stop request';
     const inFlight = runner.inFlight;
     const { runs, readings } = runner.close();
-    logger.error({ inFlight, unstored: runs, readings }, `stop forced by ${forcedBy}: abandoned ${inFlight} job runs in flight and ${runs} job runs (${readings} readings) not stored`);
+    logger.error({ inFlight, unstored: runs, readings }, `stop forced by ${forcedBy}: abandoned ${jobRuns(inFlight)} in flight and ${jobRuns(runs)} (${readings} readings) not stored`);
     parts.level = 'silent';
     store.close();
     return { kind: 'forced', by: forcedBy };
   }
   const stillReading = runner.inFlight;
   const unstored = runner.close();
-  if (stillReading > 0) logger.warn({ inFlight: stillReading }, `${stillReading} job runs were still reading when the stop's time ran out; what they read is not stored`);
+  if (stillReading > 0) logger.warn({ inFlight: stillReading }, `${jobRuns(stillReading)} still reading when the stop's time ran out; what they read is not stored`);
   parts.level = 'silent';
   store.close();
   if (unstored.runs > 0) {
-    logger.error({ unstored: unstored.runs, readings: unstored.readings }, `${unstored.runs} job runs (${unstored.readings} readings) could not be stored and are lost: ${storeFailure === null ? 'the store still refused them at the stop' : 'the store failed'}`);
+    logger.error({ unstored: unstored.runs, readings: unstored.readings }, `${jobRuns(unstored.runs)} (${unstored.readings} readings) could not be stored and are lost: ${storeFailure === null ? 'the store still refused them at the stop' : 'the store failed'}`);
   }
   logger.info('stopped');
   if (unstored.runs > 0 || storeFailure !== null) return { kind: 'failed' };
@@ -193,4 +193,8 @@ function storeFailureMessage(error: unknown, path: string): string {
 function causeOf(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
   return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+}
+
+function jobRuns(count: number): string {
+  return `${count} job run${count === 1 ? '' : 's'}`;
 }

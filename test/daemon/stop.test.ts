@@ -120,7 +120,7 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
         assert.equal(result.code, code, `exit ${code}\n${result.stdout}\n${result.stderr}`);
         const last = lines(result.stdout).at(-1);
         assert.equal(last?.level, 'error');
-        assert.match(last?.msg ?? '', new RegExp(`^stop forced by ${second}: abandoned 1 job runs in flight and 0 job runs \\(0 readings\\) not stored$`));
+        assert.match(last?.msg ?? '', new RegExp(`^stop forced by ${second}: abandoned 1 job run in flight and 0 job runs \\(0 readings\\) not stored$`));
       } finally {
         await bridge.close();
       }
@@ -191,7 +191,7 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
     assert.match(log[fatal]?.msg ?? '', /^cannot store readings, stopping: retrying cannot help: the database .*k\.sqlite is damaged \(database disk image is malformed\)\. /);
     assert.ok(log[fatal]?.msg.includes(`Restore ${database} from a backup, or rescue what it holds: sqlite3 ${database} ".recover" | sqlite3 recovered.sqlite`), log[fatal]?.msg);
     assert.ok(!log.slice(fatal).some((line) => line.msg === 'job run ok'), `no "job run ok" once the store failed:\n${result.stdout}`);
-    assert.match(log.at(-2)?.msg ?? '', /^\d+ job runs \(\d+ readings\) could not be stored and are lost: the store failed$/);
+    assert.match(log.at(-2)?.msg ?? '', /^\d+ job runs? \(\d+ readings\) could not be stored and are lost: the store failed$/);
     assert.equal(log.at(-1)?.msg, 'stopped');
   });
 
@@ -217,7 +217,7 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
       const waiting = log.filter((line) => line.msg === 'job run read, not yet stored').at(-1)?.waiting as number;
       const lost = log.at(-2);
       assert.equal(lost?.level, 'error');
-      assert.match(lost?.msg ?? '', /^(\d+) job runs \((\d+) readings\) could not be stored and are lost: the store still refused them at the stop$/);
+      assert.match(lost?.msg ?? '', /^(\d+) job runs? \((\d+) readings\) could not be stored and are lost: the store still refused them at the stop$/);
       assert.ok((lost?.unstored as number) >= waiting && lost?.readings === 3 * (lost?.unstored as number), JSON.stringify(lost));
       assert.equal(log.at(-1)?.msg, 'stopped');
     } finally {
