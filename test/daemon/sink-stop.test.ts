@@ -11,6 +11,8 @@ import { sleep, startDaemon } from '../support/daemon.js';
 interface SteeredServer {
   readonly port: number;
   readonly paths: string[];
+  /** Held /ping requests that are over: answered once released, or dropped by the client. */
+  readonly pingsOver: () => number;
   /** Lets the /ping requests held so far (and later ones) answer. */
   releasePing(): void;
   /** Resolves once a request for `path` has come (bounded: rejects after `ms`). */
@@ -22,6 +24,7 @@ interface SteeredServer {
 async function steeredInflux(): Promise<SteeredServer> {
   const paths: string[] = [];
   const held: http.ServerResponse[] = [];
+  let pingsOver = 0;
   const waiting = new Set<() => void>();
   let released = false;
   const server = http.createServer((request, response) => {
@@ -31,7 +34,10 @@ async function steeredInflux(): Promise<SteeredServer> {
     request.resume();
     if (path === '/ping') {
       if (released) response.writeHead(204).end();
-      else held.push(response);
+      else {
+        held.push(response);
+        response.on('close', () => pingsOver++);
+      }
     } else if (path.endsWith('/write')) response.writeHead(204).end();
     else response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
   });
@@ -39,6 +45,7 @@ async function steeredInflux(): Promise<SteeredServer> {
   return {
     port: (server.address() as AddressInfo).port,
     paths,
+    pingsOver: () => pingsOver,
     releasePing: () => {
       released = true;
       for (const response of held.splice(0)) response.writeHead(204).end();
@@ -96,13 +103,13 @@ describe('the daemon with a sink, stopping', () => {
       await server.waitFor('/ping');
       await daemon.stop();
       assert.equal(daemon.logs.at(-1)?.msg, 'stopped');
-      // The check goes on to its target, whose 404 is a problem it would warn about.
-      const before = server.paths.length;
+      // Once its /ping is answered (or dropped by the sink's close), the check ends: with a problem
+      // it would warn about, or by going on to its target, whose 404 it would warn about.
       server.releasePing();
       const deadline = Date.now() + 10_000;
-      while (server.paths.length === before && Date.now() < deadline) await sleep(20);
-      assert.ok(server.paths.length > before, `the check went on after /ping (${server.paths.join(', ')})`);
-      await sleep(200);
+      while (server.pingsOver() === 0 && Date.now() < deadline) await sleep(20);
+      assert.ok(server.pingsOver() > 0, `the held /ping is over (${server.paths.join(', ')})`);
+      await sleep(300);
       assert.equal(daemon.logs.at(-1)?.msg, 'stopped', `nothing after "stopped":\n${daemon.logs.map((r) => r.msg).join('\n')}`);
     } finally {
       await server.close();
