@@ -1,7 +1,8 @@
 // Crash safety of the whole daemon: the real binary, three simulated meters and three jobs a
 // second, killed with SIGKILL at pseudo-random moments again and again on one database. Every
 // committed job run must be complete (all its readings), none half-written, and the file must
-// open clean each time.
+// open clean each time. The moments count from the daemon's "running" line, so a slow start on a
+// loaded machine cannot turn the kills into kills before the first run.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,7 +29,7 @@ jobs:
   - { name: statistics, cron: "* * * * * *", registers: [max_flow_month, max_flow_date_month, min_flow_month, min_flow_date_month, max_power_month, max_power_date_month, min_power_month, min_power_date_month, avg_t1_month, avg_t2_month, max_flow_year, max_flow_date_year, min_flow_year, min_flow_date_year, max_power_year, max_power_date_year, min_power_year, min_power_date_year, avg_t1_year, avg_t2_year] }
   - { name: clock, cron: "*/2 * * * * *", registers: [clock, date, serial_number, info_events, m3_t1, m3_t2] }
 log:
-  level: warn
+  level: info
 `;
 
 /** A small deterministic generator, so a failing kill pattern can be replayed. */
@@ -40,10 +41,29 @@ function pseudoRandom(seed: number): () => number {
   };
 }
 
+const READY_TIMEOUT_MS = 20_000;
+
 async function runUntilKilled(configPath: string, afterMs: number): Promise<void> {
-  const child = spawn(process.execPath, [binPath, 'run', '--config', configPath, '--no-pretty'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await new Promise((resolve) => setTimeout(resolve, afterMs));
+  const child = spawn(process.execPath, [binPath, 'run', '--config', configPath, '--no-pretty'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  const running = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('"msg":"kamstrup-logger running')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  const ready = await running;
+  if (ready) await new Promise((resolve) => setTimeout(resolve, afterMs));
   child.kill('SIGKILL');
+  assert.ok(ready, `the daemon did not log "running" within ${READY_TIMEOUT_MS} ms:\n${stdout}`);
   const [, signal] = (await once(child, 'exit')) as [number | null, string | null];
   assert.equal(signal, 'SIGKILL');
 }
@@ -78,7 +98,7 @@ describe('the daemon killed at random moments', () => {
     const dbPath = join(temp.dir, 'k.sqlite');
     let previous = { runs: 0, readings: 0 };
     for (let kill = 0; kill < KILLS; kill++) {
-      await runUntilKilled(configPath, 700 + Math.floor(random() * 1800));
+      await runUntilKilled(configPath, 200 + Math.floor(random() * 1800));
       const totals = checkDatabase(dbPath);
       assert.ok(totals.runs >= previous.runs, 'nothing committed is lost');
       previous = totals;
