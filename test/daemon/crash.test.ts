@@ -73,9 +73,6 @@ function checkDatabase(path: string): { runs: number; readings: number } {
   try {
     assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
     assert.deepEqual(db.prepare('PRAGMA foreign_key_check').all(), []);
-    // Killed before its first migration committed (a slow start on a loaded machine): an empty
-    // database, which the next start migrates; nothing was committed, so nothing can be lost.
-    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'runs'").get() === undefined) return { runs: 0, readings: 0 };
     const incomplete = db
       .prepare('SELECT ru.id, ru.reading_count AS expected, count(r.id) AS actual FROM runs ru LEFT JOIN readings r ON r.run_id = ru.id GROUP BY ru.id HAVING expected != actual')
       .all();
