@@ -1,8 +1,8 @@
 // InfluxDB as a sink, in both flavours: v2 (token, org, bucket: InfluxDB 2.x, 3.x, 1.8+,
 // VictoriaMetrics through /api/v2/write) and v1 (POST /write with database, retention policy and
 // basic auth: InfluxDB 1.x, including Debian's 1.6). Both send the same line protocol (point.ts),
-// one batch per request, over http.ts: the store's outbox already buffers, retries and keeps
-// what a stop leaves, so nothing here does.
+// one batch per request, over http.ts (the client library's transport): the store's outbox
+// already buffers, retries and keeps what a stop leaves, so nothing here does.
 //
 // Only what these servers document as a successful write confirms a batch: 204 No Content
 // (InfluxDB 1.x and 2.x API references for POST /write and /api/v2/write, InfluxDB 3 and
@@ -31,7 +31,7 @@ abstract class InfluxSink implements Sink {
   constructor(config: InfluxDbSinkConfig) {
     this.config = config;
     this.batchSize = config.batchSize;
-    this.http = new HttpClient({ baseUrl: config.url, timeoutMs: config.timeoutMs, ca: config.ca });
+    this.http = new HttpClient({ baseUrl: config.url, timeoutMs: config.timeoutMs, ca: config.ca, token: config.api === 'v2' ? config.token : null });
   }
 
   readonly format = influxLines.format;
@@ -41,15 +41,20 @@ abstract class InfluxSink implements Sink {
   }
 
   protected abstract writePath(): string;
-  protected abstract authorization(): Record<string, string>;
+
+  /** Headers that authenticate an exchange; none by default: v2's token goes through the library. */
+  protected authorization(): Record<string, string> {
+    return {};
+  }
+
   /** The bucket or database exists and the credentials may read it: a problem, or null. */
   protected abstract checkTarget(): Promise<string | null>;
 
   async write(texts: readonly string[]): Promise<void> {
     let answer: HttpAnswer;
     try {
-      // A Buffer body, uncompressed: one copy of the batch, whatever its size.
-      answer = await this.http.send({ method: 'POST', path: this.writePath(), headers: { 'content-type': 'text/plain; charset=utf-8', ...this.authorization() }, body: Buffer.from(texts.join('\n')) });
+      // Uncompressed: the library makes one Buffer of the batch, whatever its size.
+      answer = await this.http.send({ method: 'POST', path: this.writePath(), headers: { 'content-type': 'text/plain; charset=utf-8', ...this.authorization() }, body: texts.join('\n') });
     } catch (error) {
       throw this.transportFailure(error);
     }
@@ -140,7 +145,7 @@ class InfluxV1Sink extends InfluxSink {
     return `/write?${query.toString()}`;
   }
 
-  protected authorization(): Record<string, string> {
+  protected override authorization(): Record<string, string> {
     if (this.config.username === null || this.config.password === null) return {};
     return { authorization: `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}` };
   }
@@ -167,10 +172,6 @@ class InfluxV2Sink extends InfluxSink {
 
   protected writePath(): string {
     return `/api/v2/write?${new URLSearchParams({ org: this.config.org ?? '', bucket: this.config.bucket ?? '', precision: 'ms' }).toString()}`;
-  }
-
-  protected authorization(): Record<string, string> {
-    return this.config.token !== null ? { authorization: `Token ${this.config.token}` } : {};
   }
 
   protected async checkTarget(): Promise<string | null> {
