@@ -157,6 +157,33 @@ describe('the InfluxDB sink against what a wrong or hostile url answers', () => 
         });
       }
 
+      for (const [status, contentType, kind] of [
+        [400, 'application/json', 'rejected'],
+        [200, 'application/json', 'wrong-url'],
+        [503, 'text/plain', 'unavailable'],
+      ] as const) {
+        it(`an answer ${status} (${contentType}) that streams without end is cut at 64 KiB: the write fails by its status, not the deadline, and its connection closes`, async () => {
+          let sent = 0;
+          // 16 KiB every 10 ms: a body without a bound fills the heap before any deadline; this one is slow enough to stay harmless if the cut is missing.
+          const streaming = await start((_request, response) => {
+            response.writeHead(status, { 'content-type': contentType });
+            const chunk = contentType === 'application/json' ? `{"error":"${'x'.repeat(16 * 1024)}` : 'x'.repeat(16 * 1024);
+            const pump = setInterval(() => {
+              sent += chunk.length;
+              response.write(chunk);
+            }, 10);
+            response.on('close', () => clearInterval(pump));
+          });
+          const sink = sinkFor(flavour.config(streaming.url, { timeoutMs: 10_000 }));
+          const error = await writeFailure(sink);
+          assert.equal(error.kind, kind, error.message);
+          assert.equal(error.status, status);
+          assert.doesNotMatch(error.message, /did not answer/);
+          assert.ok(sent < 4 * 1024 * 1024, `${sent} bytes were read before the write failed`);
+          await eventually('the connection of the cut answer still open', () => streaming.openConnections(), (open) => open === 0);
+        });
+      }
+
       it('a write to a server that never answers times out, and each timed-out write closes its connection', async () => {
         const silent = await start(() => undefined);
         const sink = sinkFor(flavour.config(silent.url, { timeoutMs: 200 }));
