@@ -142,6 +142,33 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
     }
   });
 
+  it('SIGTERM with a sink that takes connections and never answers (timeout_ms 60 s): it still exits by itself, 0, "stopped" last', async () => {
+    const sockets = new Set<net.Socket>();
+    let received = '';
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = folder('mute-sink');
+      const path = writeConfig(dir, 'sim://multical-402');
+      const { port } = server.address() as net.AddressInfo;
+      appendFileSync(path, `sinks:\n  influxdb:\n    url: http://127.0.0.1:${port}\n    api: v2\n    token: t0ken\n    org: home\n    bucket: heat\n    timeout_ms: 60000\n`);
+      const daemon = startCli(['run', '--config', path]);
+      await daemon.waitFor(() => received.includes('POST /api/v2/write'), 'a write held by the server');
+      // The bound is the test's guard against a hang, far below the write's own 60 s.
+      const result = await daemon.stop('SIGTERM', 15_000);
+      assertExit(result, 0);
+      assert.equal(lines(result.stdout).at(-1)?.msg, 'stopped');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('SIGTERM in the middle of a long job: the run keeps what it read and is recorded as stopped by SIGTERM, not as a closed client', async () => {
     const dir = folder('mid-run');
     // 300 baud, paced: each of the four batches of 8 registers takes about 3 s on the line, so the
