@@ -136,6 +136,19 @@ describe('the InfluxDB sink against what a wrong or hostile url answers', () => 
         await sink.write([LINE]);
       });
 
+      it('a web page answering 400, 413 or 422 is no refused point: wrong-url, nothing parked or split; a proxy\'s 502 page stays transient', async () => {
+        let status = 400;
+        const server = await start((_request, response) => response.writeHead(status, { 'content-type': 'text/html' }).end(LOGIN_PAGE));
+        const sink = sinkFor(flavour.config(server.url));
+        for (status of [400, 413, 422]) {
+          const error = await writeFailure(sink);
+          assert.equal(error.kind, 'wrong-url', `HTML ${status}`);
+          assert.match(error.message, new RegExp(`answered the write with an HTML page \\(${status}\\)`));
+        }
+        status = 502;
+        assert.equal((await writeFailure(sink)).kind, 'unavailable');
+      });
+
       it('a partial write answered 400 still parks the refused point (rejected), as InfluxDB 1.x answers it', async () => {
         const server = await start((_request, response) => response.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"partial write: field type conflict: input field \\"heat_energy\\" is type float, already exists as type string dropped=1"}'));
         const error = await writeFailure(sinkFor(flavour.config(server.url)));

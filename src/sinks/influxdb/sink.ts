@@ -115,7 +115,12 @@ abstract class InfluxSink implements Sink {
 
   private httpFailure(answer: HttpAnswer): SinkError {
     const { status } = answer;
-    const kind = kindOfStatus(status);
+    // A web page's 400 or 413 is not InfluxDB refusing a point: parking or splitting on it would
+    // throw readings away (nginx answers 400 to plain HTTP on its HTTPS port). A proxy's 502 page
+    // stays transient, and 401/403/404 pause either way.
+    const refusal = kindOfStatus(status);
+    const kind = isHtml(answer) && (refusal === 'rejected' || refusal === 'too-large') ? 'wrong-url' : refusal;
+    if (kind === 'wrong-url') return new SinkError(kind, `${this.description}: ${this.notInflux(answer, 'the write')}`, { status });
     const reason = isHtml(answer) ? 'an HTML page' : answer.body.trim().slice(0, 300) || `HTTP ${status}`;
     const hint =
       kind === 'auth'
