@@ -44,7 +44,8 @@ export interface JobRunnerOptions {
   readonly onStoreFailure?: (error: unknown) => void;
 }
 
-type CommitResult = 'stored' | 'waiting' | 'dropped';
+/** 'unstorable': the store failed for good; the run is kept only to be counted at the stop. */
+type CommitResult = 'stored' | 'waiting' | 'unstorable' | 'dropped';
 
 export class JobRunner {
   private readonly recorder: JobRunRecorder;
@@ -120,7 +121,13 @@ export class JobRunner {
     let missing: readonly number[] = [];
     let unread: readonly number[] = [];
     let failure: MeterError | null = null;
+    let begun = true;
     await session.exclusive(async () => {
+      // A run that waited for its meter while the daemon began to stop does not start.
+      if (this.stoppedBy !== null) {
+        begun = false;
+        return;
+      }
       try {
         if (session.serial === null) session.serial = await session.client.getSerialNo();
         ({ readings, missing } = await session.client.readRegisters(job.registerIds));
@@ -130,7 +137,7 @@ export class JobRunner {
         if (error.partial) ({ readings, missing, unread } = error.partial);
       }
     });
-    if (this.closed) return 'skipped';
+    if (this.closed || !begun) return 'skipped';
     const meterFailure = failure as MeterError | null;
     const cutByStop = meterFailure?.code === 'closed' && this.stoppedBy !== null;
     if (cutByStop && readings.size === 0) {
@@ -170,9 +177,10 @@ export class JobRunner {
   /** Stores the run; if the store refuses, keeps it (bounded) and tries again with the next run. */
   private commit(run: JobRunInput): CommitResult {
     this.uncommitted.push(run);
-    if (this.storeFailed) return 'waiting';
+    if (this.storeFailed) return 'unstorable';
     this.flush();
     if (!this.uncommitted.includes(run)) return this.dropped.delete(run) ? 'dropped' : 'stored';
+    if (this.storeFailed) return 'unstorable';
     if (this.uncommitted.length > this.maxUncommittedRuns) {
       const oldest = this.uncommitted.shift() as JobRunInput;
       this.logger.error(
@@ -183,7 +191,6 @@ export class JobRunner {
     }
     return 'waiting';
   }
-
 
   /** Stores the waiting runs, oldest first, until the store refuses one. */
   private flush(): void {

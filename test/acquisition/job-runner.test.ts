@@ -164,6 +164,8 @@ describe('JobRunner and a store that refuses runs', () => {
       assert.ok(failures[0] instanceof StoreError && failures[0].code === 'corrupt', String(failures[0]));
       assert.equal(disk.attempts, 1, 'no write is tried again on a store that failed for good');
       assert.ok(!logs.some((r) => r.msg === 'job run ok'), 'never "job run ok" for a run that was not stored');
+      assert.ok(!logs.some((r) => r.msg.includes('not yet stored')), 'a run the store will never take is not "not yet stored"');
+      assert.equal(logs.filter((r) => r.msg === 'job run read, not stored').length, 2, 'both runs are "not stored"');
       assert.deepEqual(runner.close(), { runs: 2, readings: 6 });
       assert.equal(disk.attempts, 1);
     } finally {
@@ -218,6 +220,27 @@ describe('JobRunner records what happened', () => {
       const line = logs.find((r) => r.msg.startsWith('job run'));
       assert.equal(line?.level, 'warn');
       assert.match(line?.msg ?? '', /^job run failed: the meter has none of the job's registers/);
+    } finally {
+      await session.client.close();
+      disk.store.close();
+    }
+  });
+
+  it('a run that waits for its meter when the stop begins does not start: skipped, nothing recorded, no exchange', async () => {
+    const disk = new FillingDisk(join(temp.dir, 'waiting.sqlite'));
+    const runner = new JobRunner({ recorder: disk, logger: capturedLogger().logger });
+    const session = new MeterSession('home', 'multical-402', connectMeter('sim://multical-402'));
+    try {
+      let exchanges = 0;
+      const first = session.exclusive(async () => {
+        runner.stopping('SIGTERM');
+        exchanges = session.client.statistics.exchanges;
+      });
+      const waiting = runner.run(live, session, tick(0));
+      await first;
+      assert.equal(await waiting, 'skipped');
+      assert.equal(session.client.statistics.exchanges, exchanges, 'no request went out');
+      assert.equal(disk.store.status().jobs.length, 0, 'nothing recorded');
     } finally {
       await session.client.close();
       disk.store.close();
