@@ -7,7 +7,7 @@ import { MeterSession } from '../acquisition/meter-session.js';
 import { scheduleCron, type ScheduledTask } from '../acquisition/scheduler.js';
 import type { AppConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
-import { Store, StoreError } from '../store/index.js';
+import { Store } from '../store/index.js';
 import { connectMeter } from './connect-meter.js';
 import { createSinks } from './sinks.js';
 import { Delivery } from '../delivery/delivery.js';
@@ -63,7 +63,7 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
     logger: parts,
     onStoreFailure: (error) => {
       storeFailure = error;
-      logger.fatal({ err: error }, storeFailureMessage(error, config.storage.path));
+      logger.fatal({ err: error }, storeFailureMessage(error));
       storeFailed.abort();
     },
   });
@@ -180,19 +180,10 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
   }
 }
 
-/** Why the daemon stops for a store that refuses runs for good, and what to do about it. */
-function storeFailureMessage(error: unknown, path: string): string {
-  const code = error instanceof StoreError ? error.code : null;
-  if (code === 'corrupt' || code === 'not-a-database') {
-    return `cannot store readings, stopping: retrying cannot help: the database ${path} is damaged (${causeOf(error)}). Restore ${path} from a backup, or rescue what it holds: sqlite3 ${path} ".recover" | sqlite3 recovered.sqlite, then move recovered.sqlite into its place (or point storage.path at it) and start again.`;
-  }
+/** Why the daemon stops for a store that refuses runs for good; the store's message says what to do. */
+function storeFailureMessage(error: unknown): string {
   const detail = error instanceof Error ? error.message : String(error);
-  return `cannot store readings, stopping: retrying cannot help: ${detail}${/[.!]$/.test(detail) ? '' : '.'} Fix that, then start again.`;
-}
-
-function causeOf(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return `cannot store readings, stopping (retrying cannot help): ${detail}${/[.!]$/.test(detail) ? '' : '.'}`;
 }
 
 function jobRuns(count: number): string {

@@ -114,7 +114,7 @@ export function toStoreError(error: unknown, path: string, doing: string): Store
     return make(
       'corrupt',
       `the database ${path} is damaged (${detail}) while ${doing}; nothing more can be stored in it. Stop the logger, then restore a backup, ` +
-        `or rescue what it holds: sqlite3 ${path} .recover > recovered.sql, then sqlite3 new.sqlite < recovered.sql and point storage.path at new.sqlite.`,
+        `or rescue what it holds: sqlite3 ${path} ".recover" | sqlite3 recovered.sqlite, then move recovered.sqlite into its place (or point storage.path at it) and start again.`,
     );
   }
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_IOERR_NOSPC') {

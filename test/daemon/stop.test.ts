@@ -215,8 +215,8 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
     const log = lines(result.stdout);
     const fatal = log.findIndex((line) => line.level === 'fatal');
     assert.ok(fatal >= 0, result.stdout);
-    assert.match(log[fatal]?.msg ?? '', /^cannot store readings, stopping: retrying cannot help: the database .*k\.sqlite is damaged \(database disk image is malformed\)\. /);
-    assert.ok(log[fatal]?.msg.includes(`Restore ${database} from a backup, or rescue what it holds: sqlite3 ${database} ".recover" | sqlite3 recovered.sqlite`), log[fatal]?.msg);
+    assert.match(log[fatal]?.msg ?? '', /^cannot store readings, stopping \(retrying cannot help\): the database .*k\.sqlite is damaged \(database disk image is malformed\) /);
+    assert.ok(log[fatal]?.msg.includes(`restore a backup, or rescue what it holds: sqlite3 ${database} ".recover" | sqlite3 recovered.sqlite`), log[fatal]?.msg);
     assert.ok(!log.slice(fatal).some((line) => line.msg === 'job run ok'), `no "job run ok" once the store failed:\n${result.stdout}`);
     assert.match(log.at(-2)?.msg ?? '', /^\d+ job runs? \(\d+ readings\) could not be stored and are lost: the store failed$/);
     assert.equal(log.at(-1)?.msg, 'stopped');

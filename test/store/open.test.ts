@@ -380,7 +380,7 @@ describe('errors from SQLite, classified', () => {
         assert.ok(error.message.includes(`the database ${path} is damaged`), error.message);
         assert.ok(error.message.includes('while recording a job run; nothing more can be stored in it'), error.message);
         assert.match(error.message, /restore a backup/);
-        assert.ok(error.message.includes(`sqlite3 ${path} .recover > recovered.sql`), error.message);
+        assert.ok(error.message.includes(`sqlite3 ${path} ".recover" | sqlite3 recovered.sqlite`), error.message);
       }
     } finally {
       store.close();
