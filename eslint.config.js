@@ -36,11 +36,11 @@ export default tseslint.config(
   layer('src/meter/**/*.ts', ['../simulator/*', '../app/*', '../cli/*'], 'The meter client gets its link passed in; choosing one is the app layer\'s job.'),
   layer('src/simulator/**/*.ts', ['../registers/*', '../meter/*', '../app/*', '../cli/*'], 'The simulator plays the meter: codec and link interface only.'),
   layer('src/app/**/*.ts', ['../cli/*'], 'The app layer composes; the CLI uses it, not the other way round.'),
-  layer('src/config/**/*.ts', ['../meter/*', '../links/*', '../simulator/*', '../store/*', '../acquisition/*', '../log/*', '../cli/*', '../app/*', '!../app/meter-url.js'], 'Config reads and checks the file: registers, meter URLs and the codec only.'),
+  layer('src/config/**/*.ts', ['../meter/*', '../links/*', '../simulator/*', '../store/*', '../acquisition/*', '../log/*', '../cli/*', '../app/*', '!../app/meter-url.js', '!../store/storage-file.js'], 'Config reads and checks the file: registers, meter URLs, the storage file\'s kind and the codec only.'),
   layer('src/acquisition/**/*.ts', ['../sinks/*', '../sinks/**', '../delivery/*', '../simulator/*', '../app/*', '../cli/*'], 'Acquisition never calls a sink: it meets delivery only in the store.'),
   layer('src/delivery/**/*.ts', ['../meter/*', '../links/*', '../simulator/*', '../acquisition/*', '../app/*', '../cli/*'], 'Delivery never touches a meter: it drains the store.'),
   layer('src/sinks/**/*.ts', ['../../meter/*', '../../links/*', '../../simulator/*', '../../acquisition/*', '../../app/*', '../../cli/*', '../meter/*', '../links/*', '../simulator/*', '../acquisition/*', '../app/*', '../cli/*'], 'A sink knows its server and the delivery interface, never a meter.'),
-  layer('src/store/**/*.ts', ['../meter/*', '../simulator/*', '../app/*', '../cli/*', '../links/*'], 'The store keeps readings: it knows the codec and the catalogue, never a meter or a link.'),
+  layer('src/store/**/*.ts', ['../meter/*', '../simulator/*', '../app/*', '../cli/*', '../links/*', '../config/*'], 'The store keeps readings: it knows the codec and the catalogue, never a meter or a link.'),
 );
 
 function layer(files, forbidden, message) {

@@ -14,7 +14,7 @@ import { Delivery } from '../delivery/delivery.js';
 
 const DAY_MS = 86_400_000;
 /** The whole stop stays under 5 s (systemd's and Docker's patience is longer, a user's is not). */
-export const RUN_STOP_BUDGET_MS = 3500;
+const RUN_STOP_BUDGET_MS = 3500;
 /** Closing a client aborts its exchange in flight; its run is then recorded at once. */
 const CLIENT_CLOSE_BUDGET_MS = 400;
 const RECORD_AFTER_CLOSE_BUDGET_MS = 300;

@@ -18,8 +18,8 @@ export function runCommand(): Command {
       'after',
       `
 Logs go to stdout, one JSON object per line unless --pretty (or a terminal). SIGTERM, SIGINT
-(Ctrl-C) or SIGHUP stops it: the runs in flight get 3.5 s to finish, every reading read is
-stored, the ports close, and it exits 0 within 5 s. It exits 1 if readings could not be stored
+(Ctrl-C) or SIGHUP stops it: the runs in flight get 3.5 s to finish (a run still reading then
+is cut short and stored with what it read), the ports close, and it exits 0 within 5 s. It exits 1 if readings could not be stored
 (a full disk, a damaged database). A second signal while it stops abandons the rest of the
 stop and exits 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
 

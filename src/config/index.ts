@@ -22,5 +22,5 @@ export {
 } from './schema.js';
 export { defaultJobs, DEFAULT_LIVE_CRON, DEFAULT_LIVE_REGISTERS, DEFAULT_STATISTICS_CRON } from './defaults.js';
 export { RESERVED_ENV } from './env.js';
-export { longestGapMs } from './schedule.js';
+export { readGaps } from './schedule.js';
 export { IR_IDLE_LIMIT_MINUTES, startupWarnings } from './warnings.js';

@@ -34,7 +34,7 @@ import {
 } from './schema.js';
 import { applySecretFiles, dropSecretFile, holdsSecret, isSecretPath } from './secrets.js';
 import { hexByte, MAX_CONFIG_BYTES, MAX_VALUE_FILE_BYTES, readTextFile, TextFileError } from './text-file.js';
-import { notRegularFileReason, pseudoFileSystemOf } from './storage-file.js';
+import { notRegularFileReason, pseudoFileSystemOf } from '../store/storage-file.js';
 import type { AppConfig, JobConfig, LoadedConfig, MeterConfig, SinksConfig } from './types.js';
 import { startupWarnings } from './warnings.js';
 

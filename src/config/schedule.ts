@@ -205,15 +205,6 @@ export class CronTimes {
     return null;
   }
 
-  /** Every fire instant in [fromMs, toMs), ascending. */
-  between(fromMs: number, toMs: number): number[] {
-    const ticks: number[] = [];
-    for (let day = this.zone.localDay(fromMs); this.zone.startOf(day) < toMs; day = dayAfter(day)) {
-      for (const tick of this.ticksOn(day)) if (tick >= fromMs && tick < toMs) ticks.push(tick);
-    }
-    return ticks;
-  }
-
   private computeTicksOn(day: LocalDay): readonly number[] {
     const [firstSecond, firstMinute, firstHour] = [this.seconds[0], this.minutes[0], this.hours[0]];
     if (firstSecond === undefined || firstMinute === undefined || firstHour === undefined) return [];
@@ -317,9 +308,4 @@ function gapOver(schedules: readonly CronTimes[], firstDay: LocalDay, days: numb
   if (first === undefined || previous === undefined) return null;
   if (!repeating) return gap;
   return Math.max(gap, first - zone.startOf(firstDay) + (zone.startOf(dayAfter(firstDay, days)) - previous));
-}
-
-/** The longest gap (ms) over the week from `now`'s local midnight (see `readGaps`); null when nothing fires. */
-export function longestGapMs(expressions: readonly string[], now: Date, zone?: Zone): number | null {
-  return readGaps(expressions, now, zone)?.weekMs ?? null;
 }

@@ -20,8 +20,17 @@ export const secretKeyPattern = /token|passw(or)?d|secret|authori[sz]ation|api[-
  * A Date stays a Date, and an object that says how it is written (toJSON: a URL, a Buffer) is
  * redacted in that form: copying its own keys would log it as {}.
  */
+/** A URL's text with the password of its user:password@ part redacted. */
+function withoutPassword(url: URL): string {
+  if (url.password === '') return url.href;
+  const shown = new URL(url.href);
+  shown.password = 'redacted';
+  return shown.href;
+}
+
 export function redactSecrets(value: unknown, seen = new WeakSet<object>()): unknown {
   if (typeof value !== 'object' || value === null || value instanceof Date) return value;
+  if (value instanceof URL) return withoutPassword(value);
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, seen));

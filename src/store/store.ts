@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { directoryError, errorCodeOf, StoreError, toStoreError } from './errors.js';
 import { Exporter } from './export.js';
-import { notRegularFileReason } from '../config/storage-file.js';
+import { notRegularFileReason } from './storage-file.js';
 import { assertCurrent, assertLoggerDatabase, assertNotTooNew, defaultMigrationsDir, loadMigrations, migrate, type Migration } from './migrations.js';
 import { Outbox, registerPayloadFormats, registerSinks } from './outbox.js';
 import { Pruner } from './prune.js';

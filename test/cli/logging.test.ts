@@ -123,6 +123,14 @@ describe('log lines never hold a secret', () => {
 });
 
 describe('values that are no plain objects survive the redaction', () => {
+  it('a URL is logged as its text, its password redacted', () => {
+    const { logger, text } = capture({ pretty: false });
+    logger.warn({ target: new URL('http://logger:s3cret@127.0.0.1:8086/write'), ping: new URL('http://127.0.0.1:8086/ping') }, 'a url');
+    const line = JSON.parse(text()) as Record<string, unknown>;
+    assert.equal(line.target, 'http://logger:redacted@127.0.0.1:8086/write');
+    assert.equal(line.ping, 'http://127.0.0.1:8086/ping');
+  });
+
   it('a Date is logged as its ISO time, not {} ("job skipped" logs its tick)', () => {
     const { logger, text } = capture({ pretty: false });
     const tick = new Date(Date.UTC(2026, 9, 25, 1, 0, 0));

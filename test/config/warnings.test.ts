@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { longestGapMs } from '../../src/config/index.js';
+import { readGaps } from '../../src/config/index.js';
 import { loadYaml, monday } from './helpers.js';
 
 const MINUTE = 60_000;
 const gap = (crons: string[]): number | null => {
-  const ms = longestGapMs(crons, monday);
+  const ms = readGaps(crons, monday)?.weekMs ?? null;
   return ms === null ? null : ms / MINUTE;
 };
 
@@ -82,7 +82,7 @@ describe('the keep-awake warning across daylight-saving changes (TZ=Europe/Amste
 
   it('measures real time in the weeks the clocks change: an interval schedule keeps its interval', () => {
     for (const week of [saturdayBeforeAutumnChange(), saturdayBeforeSpringChange()]) {
-      const gapIn = (crons: string[]): number | null => (longestGapMs(crons, week) ?? NaN) / MINUTE;
+      const gapIn = (crons: string[]): number | null => (readGaps(crons, week)?.weekMs ?? NaN) / MINUTE;
       assert.equal(gapIn(['*/5 * * * *']), 5);
       assert.equal(gapIn(['*/20 * * * *']), 20);
       assert.equal(gapIn(['0 * * * *', '30 * * * *']), 30);
@@ -97,7 +97,7 @@ describe('the keep-awake warning across daylight-saving changes (TZ=Europe/Amste
     // Every 20-25 minutes all day, as fixed times: the repeated 02:00-03:00 runs once, so 02:45
     // CEST is followed by 03:00 CET, 75 minutes later.
     const yaml = `meters:\n  - name: a\n    url: /dev/ttyUSB0\njobs:\n${jobs(['morning', '0,20,45 0-11 * * *', 'power'], ['evening', '0,20,45 12-23 * * *', 'power'])}`;
-    assert.equal(longestGapMs(['0,20,45 0-11 * * *', '0,20,45 12-23 * * *'], new Date(2026, 6, 1, 12)), 25 * MINUTE);
+    assert.equal(readGaps(['0,20,45 0-11 * * *', '0,20,45 12-23 * * *'], new Date(2026, 6, 1, 12))?.weekMs, 25 * MINUTE);
     assert.deepEqual(loadYaml(yaml, { now: new Date(2026, 6, 1, 12) }).warnings, [
       'meter "a" goes up to 75 minutes without a read when the clocks change on 25 October 2026 (jobs: morning, evening); MULTICAL 40x IR ports fall asleep after about 30 minutes idle, so read it at least every 30 minutes (e.g. a job with cron "*/5 * * * *")',
     ]);
