@@ -156,6 +156,13 @@ describe('the InfluxDB sink against what a wrong or hostile url answers', () => 
         assert.match(error.message, /answered 400: .*partial write: field type conflict.*dropped=1/);
       });
 
+      it('a redirect to a path prefix (a proxy\'s /influxdb) suggests the url with that prefix', async () => {
+        const redirecting = await start((request, response) => response.writeHead(301, { location: `http://127.0.0.1:1/influxdb${request.url ?? ''}` }).end());
+        const sink = sinkFor(flavour.config(redirecting.url));
+        assert.match((await sink.check()) ?? '', /use http:\/\/127\.0\.0\.1:1\/influxdb in sinks\.influxdb\.url$/);
+        assert.match((await writeFailure(sink)).message, /use http:\/\/127\.0\.0\.1:1\/influxdb in sinks\.influxdb\.url/);
+      });
+
       for (const status of [301, 302, 307, 308]) {
         it(`a ${status} redirect is not followed: check() and the write name where it leads and say to use that url`, async () => {
           const real = await start(influxAnswer);

@@ -91,7 +91,7 @@ abstract class InfluxSink implements Sink {
   protected notInflux(answer: HttpAnswer, what: string): string {
     const location = header(answer, 'location');
     if (answer.status >= 300 && answer.status < 400) {
-      return `redirects ${what} to ${location ?? '(no Location given)'}: redirects are not followed; use ${location ? new URL(location, this.config.url).origin : 'the server\'s own address'} in sinks.influxdb.url`;
+      return `redirects ${what} to ${location ?? '(no Location given)'}: redirects are not followed; use ${location ? baseUrlOf(location, this.config.url) : 'the server\'s own address'} in sinks.influxdb.url`;
     }
     if (isHtml(answer)) return `answered ${what} with an HTML page (${answer.status}), not InfluxDB: is sinks.influxdb.url the InfluxDB (or VictoriaMetrics) server and port, not a web UI or login page?`;
     return `answered ${what} with ${answer.status} ${quote(answer.body)}, not what InfluxDB answers: is sinks.influxdb.url the InfluxDB (or VictoriaMetrics) server?`;
@@ -229,4 +229,15 @@ function bucketNames(body: unknown): string[] | null {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The endpoints the sink calls, longest first: what a redirect's target ends with. */
+const ENDPOINTS = ['/api/v2/buckets', '/api/v2/write', '/write', '/query', '/ping'];
+
+/** A redirect target as a sink url: the endpoint and query taken off, a path prefix (a proxy's /influxdb) kept. */
+function baseUrlOf(location: string, base: string): string {
+  const target = new URL(location, base);
+  const endpoint = ENDPOINTS.find((path) => target.pathname.endsWith(path));
+  const prefix = endpoint === undefined ? target.pathname : target.pathname.slice(0, -endpoint.length);
+  return `${target.origin}${prefix.replace(/\/+$/, '')}`;
 }
