@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { DomoticzServer } from '../support/domoticz-server.js';
 
@@ -13,7 +13,9 @@ interface Recorded {
 }
 
 // A copy of ../shared/fixtures/domoticz-2025.1-recorded.jsonl: 166 requests to a real Domoticz 2025.1.
-export const recording: Recorded[] = readFileSync(new URL('../../../test/fixtures/domoticz-2025.1-recorded.jsonl', import.meta.url), 'utf8')
+const RECORDING = new URL('../../../test/fixtures/domoticz-2025.1-recorded.jsonl', import.meta.url);
+const SHARED_RECORDING = new URL('../../../../shared/fixtures/domoticz-2025.1-recorded.jsonl', import.meta.url);
+export const recording: Recorded[] = readFileSync(RECORDING, 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line) => JSON.parse(line) as Recorded);
@@ -29,6 +31,10 @@ function normalised(body: string): unknown {
 describe('Domoticz test double replays the recording of a real Domoticz 2025.1', () => {
   const servers: DomoticzServer[] = [];
   after(async () => Promise.all(servers.map((s) => s.close())));
+
+  it('replays the shared recording: the copy under test/fixtures is ../shared/fixtures\' own', { skip: existsSync(SHARED_RECORDING) ? false : `${SHARED_RECORDING.pathname} absent: the copy is not compared` }, () => {
+    assert.equal(readFileSync(RECORDING, 'utf8'), readFileSync(SHARED_RECORDING, 'utf8'));
+  });
 
   it('answers every recorded request with the recorded status and body', async () => {
     const main = await DomoticzServer.start();
