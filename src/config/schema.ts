@@ -235,7 +235,13 @@ function httpUrlProblem(url: string): string | null {
   } catch {
     // reported below
   }
-  return parsed !== null && (parsed.protocol === 'http:' || parsed.protocol === 'https:') ? null : `"${url}" is not an http:// or https:// URL, e.g. http://localhost:8086`;
+  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) return `"${url}" is not an http:// or https:// URL, e.g. http://localhost:8086`;
+  // Credentials in a URL end up in every message that names the server, and fetch-style clients
+  // would not send them anyway; the value itself is not repeated here for the same reason.
+  if (parsed.username !== '' || parsed.password !== '') {
+    return `the url holds a user name or password (${parsed.protocol}//…@${parsed.host}): take them out of it and give them as username and password (api: v1) or token (api: v2), or their _file keys`;
+  }
+  return null;
 }
 
 /** A string that `problemOf` accepts; otherwise its message is the issue. */

@@ -136,6 +136,18 @@ for (const pattern of secretKeys) {
   });
 }
 
+describe('credentials in a sink url', () => {
+  it('are refused, from the file or the environment, and the problem does not repeat them', () => {
+    const yaml = withSink.replace('http://127.0.0.1:8086', 'http://admin:Hunter2pw@127.0.0.1:8086');
+    for (const [file, env] of [[yaml, {}], [withSink, { KAMSTRUP_SINKS__INFLUXDB__URL: 'https://admin:Hunter2pw@127.0.0.1:8086' }]] as const) {
+      const error = configError(() => load(file, env));
+      assert.deepEqual(error.problems.map((p) => p.key), ['sinks.influxdb.url'], error.format());
+      assert.match(error.format(), /holds a user name or password \(https?:\/\/…@127\.0\.0\.1:8086\): take them out of it and give them as username and password/);
+      assert.doesNotMatch(error.format(), /Hunter2pw/);
+    }
+  });
+});
+
 describe('values of other keys from files', () => {
   it('refuses a _FILE variable of a key that is not secret when its file is empty or a directory', () => {
     const directory = tempDir();
