@@ -1,9 +1,11 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import type { PointRun } from '../sinks/influxdb/point.js';
 import { DATABASE_SIDE_FILES, databaseFiles, fileIdentity, type ExportFilter, type ExportRow } from '../store/index.js';
 import { configOption, loadConfigOrExit, openExistingStore, parseRange } from './config-option.js';
+import { writeFailureReason } from './output.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { resolveOrUsageError } from './read.js';
 
@@ -51,24 +53,62 @@ Examples:
       if (options.output !== undefined) refuseDatabaseAsOutput(options.output, config.storage.path);
       const store = openExistingStore(config.storage.path, 'read');
       let output: NodeJS.WritableStream = process.stdout;
+      // A write to the output file that fails (a full disk) fails asynchronously: kept here, so
+      // it ends the export with its cause and no half file. (stdout's failures end the process
+      // in main.ts, for every command.)
+      let writeFailure: unknown = null;
+      const onError = (error: unknown): void => {
+        writeFailure ??= error;
+      };
       try {
         if (options.meter !== undefined) checkMeterName(options.meter, [...config.meters.map((m) => m.name), ...store.status().meters.map((m) => m.name)]);
-        if (options.output) output = await openOutput(options.output);
-        await writeExport(store.exportReadings(filter), options.format, output);
+        if (options.output) {
+          output = await openOutput(options.output);
+          output.on('error', onError);
+        }
+        await writeExport(store.exportReadings(filter), options.format, output, () => writeFailure);
+      } catch (error) {
+        writeFailure ??= error instanceof ExportWriteError ? error.cause : null;
+        if (writeFailure === null) throw error;
       } finally {
         store.close();
         if (output !== process.stdout) {
           output.end();
-          await once(output, 'close');
+          // finished() also settles for a stream that a failed write has closed already.
+          await finished(output).catch(() => undefined);
         }
+        output.removeListener('error', onError);
       }
+      if (writeFailure !== null && options.output !== undefined) exportFailed(writeFailure, options.output);
+      else if (writeFailure !== null) throw writeFailure;
     });
 }
 
+/** The output refused a write; `cause` is the stream's error. */
+class ExportWriteError extends Error {
+  override readonly name = 'ExportWriteError';
+  readonly code = 'write-failed';
+}
+
+/** Ends an export whose output file failed, with the cause, and no half file left. */
+function exportFailed(error: unknown, file: string): never {
+  rmSync(file, { force: true });
+  throw new CliError(ExitCode.failure, `the export could not be written to ${file}: ${writeFailureReason(error)}; the incomplete file was removed. Free some space or choose another place, then export again.`, { cause: error });
+}
+
 /** Writes rows as they come, waiting whenever the output's buffer is full. */
-export async function writeExport(rows: Iterable<ExportRow>, format: ExportFormat, output: NodeJS.WritableStream): Promise<void> {
+export async function writeExport(rows: Iterable<ExportRow>, format: ExportFormat, output: NodeJS.WritableStream, failure: () => unknown = () => null): Promise<void> {
   const write = async (text: string): Promise<void> => {
-    if (!output.write(text)) await once(output, 'drain');
+    const failed = failure();
+    if (failed !== null) throw new ExportWriteError('the output refused a write', { cause: failed });
+    let flowing: boolean;
+    try {
+      flowing = output.write(text);
+    } catch (error) {
+      // stdout on a file or a device writes synchronously and throws (ENOSPC on /dev/full).
+      throw new ExportWriteError('the output refused a write', { cause: error });
+    }
+    if (!flowing) await once(output, 'drain');
   };
   if (format === 'csv') {
     await write('read_at,meter,serial,model,job,register_id,register,value,unit,text\n');

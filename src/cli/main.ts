@@ -7,6 +7,7 @@ import { StoreError } from '../store/index.js';
 import { MeterError } from '../meter/errors.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { infoCommand } from './info.js';
+import { writeFailureReason } from './output.js';
 import { readCommand } from './read.js';
 import { registersCommand } from './registers.js';
 import { scanCommand } from './scan.js';
@@ -83,10 +84,12 @@ function firstFrame(error: Error): string {
 process.on('unhandledRejection', (reason) => crash('unhandled promise rejection', reason));
 process.on('uncaughtException', (error) => crash('uncaught exception', error));
 
-// A reader that stops early (`kamstrup-logger registers | head`) is not an error.
+// A reader that stops early (`kamstrup-logger registers | head`) is not an error; stdout on a
+// full disk (or /dev/full) is, with its cause in words rather than a stack.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.ok);
-  throw error;
+  process.stderr.write(`kamstrup-logger: cannot write to stdout: ${writeFailureReason(error)}; the output is incomplete\n`);
+  process.exit(ExitCode.failure);
 });
 
 process.exitCode = await main(process.argv.slice(2));
