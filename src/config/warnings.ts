@@ -13,8 +13,25 @@ function localDate(date: Date): string {
   return `${date.getDate()} ${MONTHS[date.getMonth()] ?? ''} ${date.getFullYear()}`;
 }
 
+/** Names under which a zone is UTC on purpose. */
+const UTC_NAMES = new Set(['UTC', 'UTC0', 'Etc/UTC', 'GMT', 'GMT0', 'Etc/GMT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
+
+/**
+ * A TZ that this machine does not know (a typo, a POSIX rule such as CET-1CEST that the time-zone
+ * data does not read) silently means UTC: schedules an hour or two off, and wrong across DST.
+ */
+export function timeZoneWarning(tz: string | undefined, resolved: string | undefined): string | null {
+  const name = tz?.replace(/^:/, '').trim() ?? '';
+  if (name === '' || resolved === name) return null;
+  if (resolved !== undefined && !UTC_NAMES.has(resolved)) return null;
+  if (UTC_NAMES.has(name)) return null;
+  return `TZ="${tz ?? ''}" is not a time zone this machine knows, so schedules run in UTC: set an IANA name such as TZ=Europe/Amsterdam (the list: timedatectl list-timezones)`;
+}
+
 export function startupWarnings(config: AppConfig, now: Date): string[] {
   const warnings: string[] = [];
+  const zone = timeZoneWarning(process.env.TZ, Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined);
+  if (zone !== null) warnings.push(zone);
   // Meters read by the same jobs share their gaps: a job with seconds makes them costly to find.
   const gapsByJobs = new Map<string, ReturnType<typeof readGaps>>();
   for (const meter of config.meters) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readGaps } from '../../src/config/index.js';
+import { timeZoneWarning } from '../../src/config/warnings.js';
 import { loadYaml, monday } from './helpers.js';
 
 const MINUTE = 60_000;
@@ -101,5 +102,22 @@ describe('the keep-awake warning across daylight-saving changes (TZ=Europe/Amste
     assert.deepEqual(loadYaml(yaml, { now: new Date(2026, 6, 1, 12) }).warnings, [
       'meter "a" goes up to 75 minutes without a read when the clocks change on 25 October 2026 (jobs: morning, evening); MULTICAL 40x IR ports fall asleep after about 30 minutes idle, so read it at least every 30 minutes (e.g. a job with cron "*/5 * * * *")',
     ]);
+  });
+});
+
+describe('a TZ the machine does not know', () => {
+  it('is warned about: a typo, a POSIX rule the zone data does not read', () => {
+    assert.match(timeZoneWarning('Europe/Amsterdm', undefined) ?? '', /^TZ="Europe\/Amsterdm" is not a time zone this machine knows, so schedules run in UTC: set an IANA name such as TZ=Europe\/Amsterdam/);
+    assert.match(timeZoneWarning('CET-1CEST', 'UTC') ?? '', /^TZ="CET-1CEST" is not a time zone/);
+  });
+
+  it('is not confused with a known zone, UTC on purpose, or no TZ at all', () => {
+    assert.equal(timeZoneWarning('Europe/Amsterdam', 'Europe/Amsterdam'), null);
+    assert.equal(timeZoneWarning(':Europe/Amsterdam', 'Europe/Amsterdam'), null);
+    assert.equal(timeZoneWarning('UTC', 'UTC'), null);
+    assert.equal(timeZoneWarning('Etc/UTC', 'UTC'), null);
+    assert.equal(timeZoneWarning('US/Eastern', 'America/New_York'), null);
+    assert.equal(timeZoneWarning(undefined, 'UTC'), null);
+    assert.equal(timeZoneWarning('', 'UTC'), null);
   });
 });
