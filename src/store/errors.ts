@@ -49,7 +49,7 @@ export class StoreError extends Error {
    * mistake in the config (exit status 2), not a failure of the disk.
    */
   get wrongFile(): boolean {
-    return this.code === 'not-a-regular-file' || this.code === 'foreign-database';
+    return this.code === 'not-a-regular-file' || this.code === 'foreign-database' || this.code === 'not-a-database';
   }
 }
 

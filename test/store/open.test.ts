@@ -122,6 +122,7 @@ describe('Store.open', () => {
     assert.ok(error.message.includes(path), error.message);
     assert.match(error.message, /not a SQLite database/);
     assert.equal((error.cause as { code?: string }).code, 'SQLITE_NOTADB');
+    assert.equal(error.wrongFile, true, 'a config mistake (exit 2), as another program\'s database is');
     assert.equal(readFileSync(path, 'utf8'), content);
   });
 
