@@ -48,7 +48,7 @@ export function formatStatus(status: StoreStatus, now: Date): string {
     const heading = `  ${meter.name} (${meter.model}${serial}): last reading ${when(meter.lastReadAt, now)}`;
     return values.length > 0 ? [heading, formatColumns(values)] : [heading];
   });
-  const jobs = status.jobs.map((j) => [' ', `${j.meter}/${j.job}`, when(j.lastRun.readAt, now), j.lastRun.outcome, `${j.lastRun.readingCount} readings`, j.lastRun.error ?? '']);
+  const jobs = status.jobs.map((j) => [' ', `${j.meter}/${j.job}`, when(j.lastRun.readAt, now), j.lastRun.outcome, `${j.lastRun.readingCount} reading${j.lastRun.readingCount === 1 ? '' : 's'}`, j.lastRun.error ?? '']);
   const sinks = status.sinks.map((sink) => {
     const oldest = sink.oldestPendingReadAt ? `, oldest from ${when(sink.oldestPendingReadAt, now)}` : '';
     return `  ${sink.name}${sink.enabled ? '' : ' (disabled)'}: ${sink.pending} waiting${oldest}, ${sink.rejected} rejected`;
