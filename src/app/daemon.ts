@@ -7,7 +7,7 @@ import { MeterSession } from '../acquisition/meter-session.js';
 import { scheduleCron, type ScheduledTask } from '../acquisition/scheduler.js';
 import type { AppConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
-import { Store } from '../store/index.js';
+import { lockDatabase, Store } from '../store/index.js';
 import { connectMeter } from './connect-meter.js';
 import { createSinks } from './sinks.js';
 import { Delivery } from '../delivery/delivery.js';
@@ -43,6 +43,16 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
   const sinks = createSinks(config.sinks);
   // Each sink renders a run as it is recorded, so a backlog is stored ready to send.
   const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name), renderers: Object.fromEntries(sinks.map((sink) => [sink.name, sink])) });
+  // One daemon per database, claimed once the file exists (the store creates it): a second one
+  // would store every run twice and share the meters' lines. Readers (status, export) and
+  // backfill, which reads no meter and shares the outbox by transactions, need no claim.
+  let lock;
+  try {
+    lock = lockDatabase(config.storage.path);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const sessions = new Map(
     config.meters.map((meter) => [
       meter.name,
@@ -145,6 +155,7 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
     logger.error({ inFlight, unstored: runs, readings }, `stop forced by ${forcedBy}: abandoned ${jobRuns(inFlight)} in flight and ${jobRuns(runs)} (${readings} readings) not stored`);
     parts.level = 'silent';
     store.close();
+    lock.release();
     return { kind: 'forced', by: forcedBy };
   }
   const stillReading = runner.inFlight;
@@ -152,6 +163,7 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
   if (stillReading > 0) logger.warn({ inFlight: stillReading }, `${jobRuns(stillReading)} still reading when the stop's time ran out; what they read is not stored`);
   parts.level = 'silent';
   store.close();
+  lock.release();
   if (unstored.runs > 0) {
     logger.error({ unstored: unstored.runs, readings: unstored.readings }, `${jobRuns(unstored.runs)} (${unstored.readings} readings) could not be stored and are lost: ${storeFailure === null ? 'the store still refused them at the stop' : 'the store failed'}`);
   }

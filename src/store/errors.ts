@@ -14,6 +14,7 @@ export type StoreErrorCode =
   | 'migration-failed' // a migration's SQL failed; its transaction was rolled back
   | 'disk-full' // SQLITE_FULL or ENOSPC
   | 'read-only' // the file or its file system refuses writes
+  | 'locked' // another kamstrup-logger daemon (a live pid in <database>.lock) writes this database
   | 'busy' // another process held the database locked longer than the busy timeout
   | 'io' // any other I/O failure (a failing SD card, a vanished USB disk)
   | 'constraint' // a row the schema refuses (a register twice in one run, an exponent beyond ±63)
@@ -45,11 +46,12 @@ export class StoreError extends Error {
   }
 
   /**
-   * The storage path names a file that is not, and cannot become, the logger's database: a
-   * mistake in the config (exit status 2), not a failure of the disk.
+   * The storage path names a file that is not, and cannot become, this logger's database (not
+   * a database file, another program's, another daemon's): a mistake in the config (exit
+   * status 2), not a failure of the disk.
    */
   get wrongFile(): boolean {
-    return this.code === 'not-a-regular-file' || this.code === 'foreign-database' || this.code === 'not-a-database';
+    return this.code === 'not-a-regular-file' || this.code === 'foreign-database' || this.code === 'not-a-database' || this.code === 'locked';
   }
 }
 

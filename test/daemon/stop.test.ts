@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -121,6 +121,7 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
         const last = lines(result.stdout).at(-1);
         assert.equal(last?.level, 'error');
         assert.match(last?.msg ?? '', new RegExp(`^stop forced by ${second}: abandoned 1 job run in flight and 0 job runs \\(0 readings\\) not stored$`));
+        assert.ok(!existsSync(`${realpathSync(join(dir, 'k.sqlite'))}.lock`), 'the forced stop removed the lock: the next start needs no takeover');
       } finally {
         await bridge.close();
       }
