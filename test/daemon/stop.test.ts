@@ -107,7 +107,7 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
   });
 
   for (const [first, second, code] of [['SIGTERM', 'SIGINT', 130], ['SIGHUP', 'SIGTERM', 143]] as const) {
-    it(`a second signal while it stops forces the stop: ${first} then ${second} exits ${code}, saying what it abandoned`, async () => {
+    it(`a second signal while it stops forces the stop: ${first} then ${second} exits ${code}, saying what it abandoned, and removes the lock`, async () => {
       const bridge = await silentBridge();
       try {
         const dir = folder(`force-${first}-${second}`);
