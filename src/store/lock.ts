@@ -28,6 +28,18 @@ const CLAIM_ATTEMPTS = 5;
  */
 export function lockDatabase(databasePath: string): DatabaseLock {
   const path = `${realpathSync(databasePath)}.lock`;
+  try {
+    return claim(path, databasePath);
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw new StoreError('cannot-open', `cannot write the lock ${path} next to the database: ${error instanceof Error ? error.message : String(error)}. The daemon needs to write in the database's directory.`, {
+      cause: error,
+      path: databasePath,
+    });
+  }
+}
+
+function claim(path: string, databasePath: string): DatabaseLock {
   const content = `${process.pid}\n${hostname()}\n`;
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
     if (createExclusive(path, content)) return ownLock(path, content);
@@ -74,10 +86,7 @@ function createWithExclusiveFlag(path: string, content: string): boolean {
     return true;
   } catch (error) {
     if (errorCodeOf(error) === 'EEXIST') return false;
-    throw new StoreError('cannot-open', `cannot create the lock ${path} next to the database: ${error instanceof Error ? error.message : String(error)}. The daemon needs to write in the database's directory.`, {
-      cause: error,
-      path,
-    });
+    throw error;
   }
 }
 
