@@ -97,6 +97,19 @@ abstract class InfluxSink implements Sink {
     return `answered ${what} with ${answer.status} ${quote(answer.body)}, not what InfluxDB answers: is sinks.influxdb.url the InfluxDB (or VictoriaMetrics) server?`;
   }
 
+  /**
+   * The names a listing holds (SHOW DATABASES, the bucket list), or the problem with the answer
+   * in words: refused credentials, a redirect, a web page, a body that is no such listing. Null
+   * where the server has no such listing (not every server answers InfluxQL; InfluxDB 1.8 and
+   * VictoriaMetrics have no buckets API): the writes will tell.
+   */
+  protected listing(answer: HttpAnswer, what: string, refused: string, namesOf: (body: unknown) => string[] | null): string[] | string | null {
+    if (answer.status === 401 || answer.status === 403) return `${this.description} refuses ${refused}`;
+    if ((answer.status >= 300 && answer.status < 400) || isHtml(answer)) return `${this.config.url} ${this.notInflux(answer, what)}`;
+    if (answer.status < 200 || answer.status >= 300) return null;
+    return namesOf(this.json(answer)) ?? `${this.config.url} ${this.notInflux(answer, what)}`;
+  }
+
   /** A JSON body, or null when it is not JSON. */
   protected json(answer: HttpAnswer): unknown {
     try {
@@ -157,12 +170,9 @@ class InfluxV1Sink extends InfluxSink {
 
   protected async checkTarget(): Promise<string | null> {
     const answer = await this.get(`/query?${new URLSearchParams({ q: 'SHOW DATABASES' }).toString()}`, this.authorization());
-    if (answer.status === 401 || answer.status === 403) return `${this.description} refuses the credentials: check username and password`;
-    if ((answer.status >= 300 && answer.status < 400) || isHtml(answer)) return `${this.config.url} ${this.notInflux(answer, 'SHOW DATABASES')}`;
-    if (answer.status < 200 || answer.status >= 300) return null; // not every server answers InfluxQL; writes will tell
-    const names = databaseNames(this.json(answer));
-    if (names === null) return `${this.config.url} ${this.notInflux(answer, 'SHOW DATABASES')}`;
-    if (!names.includes(this.config.database ?? '')) return `${this.description}: no database "${this.config.database ?? ''}" (known: ${names.join(', ') || 'none'}); create it: CREATE DATABASE ${this.config.database ?? ''}`;
+    const listed = this.listing(answer, 'SHOW DATABASES', 'the credentials: check username and password', databaseNames);
+    if (!Array.isArray(listed)) return listed;
+    if (!listed.includes(this.config.database ?? '')) return `${this.description}: no database "${this.config.database ?? ''}" (known: ${listed.join(', ') || 'none'}); create it: CREATE DATABASE ${this.config.database ?? ''}`;
     return null;
   }
 }
@@ -182,13 +192,9 @@ class InfluxV2Sink extends InfluxSink {
   protected async checkTarget(): Promise<string | null> {
     const query = new URLSearchParams({ name: this.config.bucket ?? '', ...(this.config.org !== null && { org: this.config.org }) });
     const answer = await this.get(`/api/v2/buckets?${query.toString()}`, this.authorization());
-    if (answer.status === 401 || answer.status === 403) return `${this.description} refuses the token: check it (and that it may write to the bucket)`;
-    if ((answer.status >= 300 && answer.status < 400) || isHtml(answer)) return `${this.config.url} ${this.notInflux(answer, 'the bucket list')}`;
-    // 1.8 and VictoriaMetrics have no buckets API: the writes will tell.
-    if (answer.status < 200 || answer.status >= 300) return null;
-    const names = bucketNames(this.json(answer));
-    if (names === null) return `${this.config.url} ${this.notInflux(answer, 'the bucket list')}`;
-    if (!names.includes(this.config.bucket ?? '')) return `${this.description}: no bucket "${this.config.bucket ?? ''}"${this.config.org ? ` in org "${this.config.org}"` : ''}`;
+    const listed = this.listing(answer, 'the bucket list', 'the token: check it (and that it may write to the bucket)', bucketNames);
+    if (!Array.isArray(listed)) return listed;
+    if (!listed.includes(this.config.bucket ?? '')) return `${this.description}: no bucket "${this.config.bucket ?? ''}"${this.config.org ? ` in org "${this.config.org}"` : ''}`;
     return null;
   }
 }
