@@ -205,12 +205,10 @@ function openReadWrite(path: string, migrations: readonly Migration[]): Database
     throw toStoreError(error, path, 'opening it');
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // First reads of the file: a file that is not a database fails here, and another
     // program's database or a too-new one is refused while still untouched (journal_mode =
     // WAL below would rewrite its header, the migrations would add tables).
-    assertLoggerDatabase(db, path);
-    assertNotTooNew(db, migrations, path);
+    checkOpened(db, migrations, path);
     // WAL: the daemon writes while `status` and `export` read, without blocking each other,
     // and a commit appends to one file instead of rewriting pages twice (kinder to SD cards).
     db.pragma('journal_mode = WAL');
@@ -225,6 +223,13 @@ function openReadWrite(path: string, migrations: readonly Migration[]): Database
     db.close();
     throw toStoreError(error, path, 'opening it');
   }
+}
+
+/** Sets the busy timeout, then refuses a file that is no database, another program's, or a too-new one. */
+function checkOpened(db: Database, migrations: readonly Migration[], path: string): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  assertLoggerDatabase(db, path);
+  assertNotTooNew(db, migrations, path);
 }
 
 /** A read-only connection, and what to delete once it is closed. */
@@ -261,9 +266,7 @@ function openReader(file: string, path: string, migrations: readonly Migration[]
     throw toStoreError(error, path, 'opening it');
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    assertLoggerDatabase(db, path);
-    assertNotTooNew(db, migrations, path);
+    checkOpened(db, migrations, path);
     assertCurrent(db, migrations, path);
     return db;
   } catch (error) {
