@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Store } from '../../src/store/index.js';
 import { jobRun } from '../store/helpers.js';
+import { fillUp, mountSmallTmpfs } from '../support/file-systems.js';
 import { assertExit, binPath, run, tempDir } from './helpers.js';
 
 describe('export onto a full disk', () => {
@@ -38,14 +39,9 @@ describe('export onto a full disk', () => {
   it('--output on a full file system: exit 1 naming the file and the cause, the incomplete file removed', async (t) => {
     const mountPoint = join(temp.dir, 'full');
     mkdirSync(mountPoint);
+    if (!mountSmallTmpfs(mountPoint, '64k', t)) return;
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    } catch (error) {
-      t.skip(`cannot mount a small tmpfs to fill up (${(error as Error).message.split('\n')[0] ?? ''}): run as root (CI does)`);
-      return;
-    }
-    try {
-      spawnSync('dd', ['if=/dev/zero', `of=${join(mountPoint, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });
+      fillUp(join(mountPoint, 'fill'));
       const output = join(mountPoint, 'export.json');
       const result = await run(['export', '--config', config, '--format', 'json', '--output', output]);
       assertExit(result, 1);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { storageProblem } from '../../src/config/index.js';
 import { loadYaml, minimal, problemAt, problemsOf, tempDir } from './helpers.js';
+import { whileImmutable } from '../support/file-systems.js';
 
 const nothingWritable = (): boolean => false;
 
@@ -78,19 +79,10 @@ describe('storage.path: write permission only where the command writes', () => {
     const directory = tempDir();
     const path = join(directory, 'k.sqlite');
     writeFileSync(path, '');
-    try {
-      // Immutable holds even for root, whom the mode bits do not stop.
-      execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
-    } catch {
-      t.skip('chattr +i is not available here (not root, or a file system without immutable files)');
-      return;
-    }
-    try {
+    whileImmutable(path, t, () => {
       const yaml = `${minimal}storage:\n  path: ${path}\n`;
       assert.equal(problemAt(problemsOf(yaml), 'storage.path').message, `${path} is not writable by this user`);
       assert.equal(loadYaml(yaml, { storageAccess: 'read' }).config.storage.path, path);
-    } finally {
-      execFileSync('chattr', ['-i', path]);
-    }
+    });
   });
 });

@@ -4,12 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { assertExit, exitOf, killAll, parseJsonLines, startCli, tempDir, type JsonObject, type RunningCli } from '../cli/helpers.js';
 import { rawDatabase } from '../store/helpers.js';
+import { fillUp, mountSmallTmpfs } from '../support/file-systems.js';
 import { Store } from '../../src/store/index.js';
 
 interface LogLine extends JsonObject {
@@ -225,12 +226,7 @@ describe('run: how the daemon stops', { concurrency: true }, () => {
 
   it('disk full, then SIGTERM while still full: exit 1, saying how many runs and readings could not be stored', async (t) => {
     const dir = folder('full');
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
-    } catch (error) {
-      t.skip(`cannot mount a small tmpfs to fill up (${(error as Error).message.split('\n')[0] ?? ''}): run as root (CI does)`);
-      return;
-    }
+    if (!mountSmallTmpfs(dir, '1m', t)) return;
     try {
       const daemon = startCli(['run', '--config', writeConfig(dir, 'sim://multical-402')]);
       await daemon.waitFor((stdout) => count(stdout, 'job run ok') >= 2, 'two "job run ok" lines');
@@ -262,16 +258,5 @@ function damagePage(path: string, page: number, pageSize: number): void {
     writeSync(file, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (page - 1) * pageSize);
   } finally {
     closeSync(file);
-  }
-}
-
-/** Fills the file system holding `path` to the last byte. */
-function fillUp(path: string): void {
-  const { bavail, bsize } = statfsSync(join(path, '..'));
-  try {
-    writeFileSync(path, Buffer.alloc(Number(bavail) * Number(bsize)));
-    for (;;) appendFileSync(path, Buffer.alloc(512));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
   }
 }

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, loadMigrations, migrate, schemaVersion, Store, StoreError, toStoreError } from '../../src/store/index.js';
 import { assertStoreError, count, damageIndexPage, jobRun, rawDatabase, tempDir } from './helpers.js';
+import { whileImmutable } from '../support/file-systems.js';
 
 /** The store's own connection, for pragmas that are per connection and cannot be seen from another. */
 function connectionOf(store: Store): Database {
@@ -283,13 +284,7 @@ describe('Store.open read-only', () => {
 
   it('opens a file that cannot be written (chattr +i, which holds even for root)', (t) => {
     const path = loggerDatabase();
-    try {
-      execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
-    } catch {
-      t.skip('chattr +i is not available here (not root, or a file system without immutable files)');
-      return;
-    }
-    try {
+    whileImmutable(path, t, () => {
       const before = readFileSync(path);
       assertStoreError(() => {
         const writer = Store.open(path, { sinks: [] });
@@ -306,9 +301,7 @@ describe('Store.open read-only', () => {
         store.close();
       }
       assert.deepEqual(readFileSync(path), before);
-    } finally {
-      execFileSync('chattr', ['-i', path]);
-    }
+    });
   });
 });
 
