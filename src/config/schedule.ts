@@ -139,6 +139,22 @@ function evenlySpread(values: readonly number[], min: number, max: number): bool
   return values.every((v, i) => i === 0 || v - (values[i - 1] ?? v) === step) && first - min < step && max - last < step;
 }
 
+/**
+ * The index of the first tick after `ms` in ascending `ticks` (their length when none is): a
+ * binary search, because the scheduler asks at every tick and a job with seconds fires 86 400
+ * times a day.
+ */
+function firstIndexAfter(ticks: readonly number[], ms: number): number {
+  let low = 0;
+  let high = ticks.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((ticks[middle] ?? Infinity) > ms) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
 /** The instants a cron expression fires in a zone. Holds a node-cron matcher until `dispose`. */
 export class CronTimes {
   /**
@@ -186,7 +202,8 @@ export class CronTimes {
   next(afterMs: number): number | null {
     let day = this.zone.localDay(afterMs);
     for (let i = 0; i < MAX_DAYS_AHEAD; i++, day = dayAfter(day)) {
-      const found = this.ticksOn(day).find((tick) => tick > afterMs);
+      const ticks = this.ticksOn(day);
+      const found = ticks[firstIndexAfter(ticks, afterMs)];
       if (found !== undefined) return found;
     }
     return null;
@@ -197,10 +214,8 @@ export class CronTimes {
     const firstDay = this.zone.startOf(this.zone.localDay(fromMs));
     for (let day = this.zone.localDay(toMs); this.zone.startOf(day) >= firstDay; day = dayAfter(day, -1)) {
       const ticks = this.ticksOn(day);
-      for (let i = ticks.length - 1; i >= 0; i--) {
-        const tick = ticks[i] ?? 0;
-        if (tick <= toMs) return tick >= fromMs ? tick : null;
-      }
+      const tick = ticks[firstIndexAfter(ticks, toMs) - 1];
+      if (tick !== undefined) return tick >= fromMs ? tick : null;
     }
     return null;
   }
