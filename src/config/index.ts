@@ -2,7 +2,17 @@
 
 export { ConfigError, formatProblems, type ConfigErrorCode, type ConfigProblem } from './errors.js';
 export { exampleConfigPath, loadConfig, storageProblem, type LoadConfigOptions, type StorageAccess } from './load.js';
-export type { AppConfig, InfluxDbSinkConfig, JobConfig, LoadedConfig, LogConfig, MeterConfig, SinksConfig, StorageConfig } from './types.js';
+export type {
+  AppConfig,
+  DomoticzAuth,
+  DomoticzCounterDevice,
+  DomoticzCounterMeterType,
+  DomoticzDeviceConfig,
+  DomoticzDeviceType,
+  DomoticzElectricDevice,
+  DomoticzSingleRegisterDevice,
+  DomoticzSinkConfig,
+  InfluxDbSinkConfig, JobConfig, LoadedConfig, LogConfig, MeterConfig, SinksConfig, StorageConfig } from './types.js';
 export {
   configSchema,
   cronProblem,

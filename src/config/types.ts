@@ -53,8 +53,67 @@ export interface InfluxDbSinkConfig {
   readonly ca: string | null;
 }
 
+/** How the logger proves itself to Domoticz; secrets already read from their files. */
+export type DomoticzAuth =
+  | { readonly kind: 'none' } // the logger's address is in Domoticz's Trusted Networks
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  | { readonly kind: 'bearer'; readonly token: string };
+
+export type DomoticzDeviceType = 'temperature' | 'custom' | 'electric' | 'usage' | 'counter' | 'waterflow' | 'percentage' | 'text' | 'alert';
+
+export type DomoticzCounterMeterType = 'energy' | 'water' | 'custom';
+
+interface DomoticzDeviceBase {
+  /** The device's idx in Domoticz (a positive integer). */
+  readonly idx: number;
+  /** The configured meter whose readings feed it (resolved: the only meter when there is one). */
+  readonly meter: string;
+}
+
+/** Electric (Instant+Counter): power in W and energy in Wh, from two registers of one job. */
+export interface DomoticzElectricDevice extends DomoticzDeviceBase {
+  readonly type: 'electric';
+  readonly powerRegisterId: number;
+  readonly energyRegisterId: number;
+}
+
+/** Counter (RFXMeter): energy in Wh, water in litres, or custom: the value × divider as a whole count. */
+export interface DomoticzCounterDevice extends DomoticzDeviceBase {
+  readonly type: 'counter';
+  readonly registerId: number;
+  readonly meterType: DomoticzCounterMeterType;
+  /** The counter's divider in Domoticz: 1000 for energy and water; custom: as configured (default 1). */
+  readonly divider: number;
+  /** Custom counters: the unit label Domoticz shows (`domoticz setup` sets it); null otherwise. */
+  readonly unit: string | null;
+}
+
+/** Every other type: one register. */
+export interface DomoticzSingleRegisterDevice extends DomoticzDeviceBase {
+  readonly type: Exclude<DomoticzDeviceType, 'electric' | 'counter'>;
+  readonly registerId: number;
+  /** Custom sensors: the unit label (default: the register's unit as the meter reports it, set by `domoticz setup`); null otherwise. */
+  readonly unit: string | null;
+}
+
+export type DomoticzDeviceConfig = DomoticzElectricDevice | DomoticzCounterDevice | DomoticzSingleRegisterDevice;
+
+export interface DomoticzSinkConfig {
+  /** http:// or https://, without credentials, without a trailing slash. */
+  readonly url: string;
+  readonly auth: DomoticzAuth;
+  /** A device's newest value is sent again when Domoticz last got it longer ago than this. */
+  readonly refreshMs: number;
+  readonly timeoutMs: number;
+  /** PEM certificates (ca_file's content) trusted for an https:// url besides the system's, or null. */
+  readonly ca: string | null;
+  /** In the order written; each idx once. */
+  readonly devices: readonly DomoticzDeviceConfig[];
+}
+
 export interface SinksConfig {
   readonly influxdb?: InfluxDbSinkConfig;
+  readonly domoticz?: DomoticzSinkConfig;
 }
 
 export interface AppConfig {

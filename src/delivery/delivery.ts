@@ -207,7 +207,9 @@ export class Delivery {
   private rendered(run: PendingRun): RenderedRun {
     // A run whose every register is a date not set yet has no line: nothing to send, but its
     // readings count as delivered.
-    return { line: this.sink.render(run) ?? '', readings: readingRangesOf(run) };
+    // A newest-per-key sink's entries are rendered as they are stored: none is left to render.
+    const line = this.sink.delivery === 'newest-per-key' ? null : this.sink.render(run);
+    return { line: line ?? '', readings: readingRangesOf(run) };
   }
 
   /**

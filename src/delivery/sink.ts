@@ -2,7 +2,7 @@
 // batch of those and either confirms it or fails in a way the loop can act on. Each sink's I/O
 // lives in src/sinks/<name>.
 
-import type { PayloadRenderer } from '../store/index.js';
+import type { EveryReadingRenderer, NewestValueRenderer } from '../store/index.js';
 
 export type SinkErrorKind =
   | 'unavailable' // network error, timeout, 429, 5xx: keep the data, back off, try again
@@ -27,20 +27,17 @@ export class SinkError extends Error {
   }
 }
 
-/**
- * A sink renders each run into one line (format and render, which the store also calls as it
- * writes a run, so a backlog is stored ready to send).
- */
-export interface Sink extends PayloadRenderer {
+interface SinkConnection {
   /** The name in the store's outbox ('influxdb'). */
   readonly name: string;
   /** For messages: "InfluxDB 1.x at http://localhost:8086, database heat". */
   readonly description: string;
-  /** Points per write. */
+  /** Payloads per write. */
   readonly batchSize: number;
   /**
-   * Sends a batch: texts of one or more lines (one per run, newline-separated; the stored lines
-   * of consecutive runs come as one text). Resolves once the server confirmed them all, or throws SinkError.
+   * Sends a batch: texts of one or more payloads (an every-reading sink's stored lines of
+   * consecutive runs come as one newline-separated text; a newest-per-key sink's texts are one
+   * key's payload each). Resolves once the server confirmed them all, or throws SinkError.
    */
   write(texts: readonly string[]): Promise<void>;
   /**
@@ -52,6 +49,17 @@ export interface Sink extends PayloadRenderer {
   /** Releases every connection, idle or in use; no write is made after it. */
   close(): Promise<void>;
 }
+
+/** A sink that takes every reading once, each run rendered into one line (also as the store writes the run, so a backlog is stored ready to send). */
+export interface EveryReadingSink extends SinkConnection, EveryReadingRenderer {}
+
+/** A sink that keeps each key on its newest value (store/types.ts DeliveryMode). */
+export interface NewestValueSink extends SinkConnection, NewestValueRenderer {
+  /** A key's value is sent again when the sink confirmed it longer ago than this (the target marks a silent sensor as timed out); null: never. */
+  readonly refreshMs: number | null;
+}
+
+export type Sink = EveryReadingSink | NewestValueSink;
 
 /** Classifies an HTTP status the way every line-protocol server means it. */
 export function kindOfStatus(status: number): SinkErrorKind {

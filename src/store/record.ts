@@ -146,7 +146,7 @@ export class RunWriter {
   /** What the sink will send for the run, '' for nothing; undefined when it renders at delivery. */
   private payload(sinkId: number, run: PayloadRun): string | undefined {
     const renderer = this.renderers.get(sinkId);
-    if (!renderer) return undefined;
+    if (!renderer || renderer.delivery === 'newest-per-key') return undefined;
     try {
       return renderer.render(run) ?? '';
     } catch {

@@ -38,13 +38,47 @@ export interface PayloadRun {
   readonly readings: readonly PayloadReading[];
 }
 
+/**
+ * How a sink takes readings, which decides what its outbox keeps:
+ * - every-reading: each reading once, oldest first, through any outage (InfluxDB);
+ * - newest-per-key: per key (a Domoticz device, say) only the newest value: a target that takes
+ *   no timestamp would show a replayed old value as live, so an undelivered value is superseded
+ *   (counted, never sent) when a newer run updates the same key.
+ */
+export type DeliveryMode = 'every-reading' | 'newest-per-key';
+
 /** How a sink turns a run into what it sends (an InfluxDB line, say). */
-export interface PayloadRenderer {
+export interface EveryReadingRenderer {
+  readonly delivery?: 'every-reading';
   /** Names the rendering; payloads stored in another format are dropped when the store opens. */
   readonly format: string;
   /** What the sink sends for the run; null when the run has nothing for it. */
   render(run: PayloadRun): string | null;
 }
+
+/** What a newest-per-key sink sends for one key, as rendered from a run. */
+export interface KeyedPayload {
+  readonly key: string;
+  readonly payload: string;
+  /** Not null: the value is kept but not sent, for this reason (a counter that went backwards). */
+  readonly held: string | null;
+}
+
+/** How a newest-per-key sink turns a run into one payload per key the run updates. */
+export interface NewestValueRenderer {
+  readonly delivery: 'newest-per-key';
+  /** Names the rendering; entries stored in another format are dropped when the store opens. */
+  readonly format: string;
+  /** Every key the sink can be sent: entries of other keys (a device removed or remapped) are dropped when the store opens. */
+  readonly keys: readonly string[];
+  /**
+   * The run's payloads, one per key it updates (none when it updates none). `sent(key)` is the
+   * payload the sink last confirmed for the key, or null: what the target shows now.
+   */
+  renderEntries(run: PayloadRun, sent: (key: string) => string | null): readonly KeyedPayload[];
+}
+
+export type PayloadRenderer = EveryReadingRenderer | NewestValueRenderer;
 
 /** One job run on one meter, as the acquisition daemon hands it over. */
 export interface JobRunInput {

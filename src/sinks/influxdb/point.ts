@@ -12,7 +12,7 @@
 
 import { isDateTimeUnit } from '../../kmp/index.js';
 import { registerById } from '../../registers/index.js';
-import type { PayloadRenderer } from '../../store/index.js';
+import type { EveryReadingRenderer } from '../../store/index.js';
 import { toCanonical } from '../canonical-units.js';
 
 export const MEASUREMENT = 'kamstrup';
@@ -106,7 +106,7 @@ export function toLine(run: PointRun, precision: LinePrecision): string | null {
  * What both API flavours send for a run: its line, with precision=ms. The format's version
  * changes whenever the line of a run would, so lines stored by an older version are dropped.
  */
-export const influxLines: PayloadRenderer = {
+export const influxLines: EveryReadingRenderer = {
   format: 'influxdb-line-ms/1',
   render: (run) => toLine(run, 'ms'),
 };

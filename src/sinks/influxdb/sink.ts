@@ -10,18 +10,18 @@
 // somewhere else (a login page, a proxy, a UI on the wrong port): the readings stay queued.
 
 import type { InfluxDbSinkConfig } from '../../config/index.js';
-import { kindOfStatus, retryAfterMs, SinkError, type Sink } from '../../delivery/sink.js';
+import { kindOfStatus, retryAfterMs, SinkError, type EveryReadingSink } from '../../delivery/sink.js';
 import type { PayloadRun } from '../../store/index.js';
 import { HttpClient, HttpFailure, type HttpAnswer } from './http.js';
 import { influxLines } from './point.js';
 
 export const INFLUXDB_SINK = 'influxdb';
 
-export function createInfluxSink(config: InfluxDbSinkConfig): Sink {
+export function createInfluxSink(config: InfluxDbSinkConfig): EveryReadingSink {
   return config.api === 'v1' ? new InfluxV1Sink(config) : new InfluxV2Sink(config);
 }
 
-abstract class InfluxSink implements Sink {
+abstract class InfluxSink implements EveryReadingSink {
   readonly name = INFLUXDB_SINK;
   abstract readonly description: string;
   readonly batchSize: number;
