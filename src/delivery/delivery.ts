@@ -5,15 +5,22 @@
 // retrying slowly. A point the server refuses is found by splitting the batch and parked as
 // rejected with the server's reason; the rest goes on. Acquisition never waits for any of it:
 // the two meet only in SQLite.
+//
+// A newest-per-key sink (Domoticz) is drained the same way: its outbox hands out each key's
+// newest value as a one-run payload. What differs follows from what such a sink is, not from
+// its name: a refused value holds its key instead of parking a reading, a key confirmed long
+// ago is queued again (refreshMs), and keys held back are reported once.
 
 import type { Logger } from '../log/logger.js';
-import { readingRangesOf, splitPayloads, type IdRange, type PendingItem, type PendingPayloads, type PendingRun } from '../store/index.js';
+import { readingRangesOf, splitPayloads, type HeldEntry, type IdRange, type PendingItem, type PendingPayloads, type PendingRun } from '../store/index.js';
 import { SinkError, type Sink } from './sink.js';
 
 export interface DeliveryStore {
   pendingRuns(sink: string, options: { afterReadingId?: number; limit: number }): PendingItem[];
   markDelivered(sink: string, readings: readonly IdRange[]): number;
   markRejected(sink: string, readingId: number, reason: string): void;
+  refresh(sink: string, olderThanMs: number): number;
+  heldEntries(sink: string): HeldEntry[];
 }
 
 export interface DeliveryOptions {
@@ -69,6 +76,8 @@ export class Delivery {
   private failures = 0;
   /** Readings the server confirmed, marked delivered while it works on the next batch. */
   private confirmed: IdRange[] = [];
+  /** A newest-per-key sink's held keys as last reported, by key: each reason is logged once. */
+  private readonly reportedHolds = new Map<string, string>();
 
   constructor(options: DeliveryOptions) {
     this.sink = options.sink;
@@ -111,7 +120,7 @@ export class Delivery {
     if (!current?.points.length) this.markConfirmed();
     const batch = current ?? this.nextBatch();
     if (batch.points.length === 0) {
-      await this.sleep(this.pollMs, signal);
+      if (this.whileIdle() === 0) await this.sleep(this.pollMs, signal);
       return null;
     }
     // Settled into a value at once: a write that fails while the next batch is read must not
@@ -135,6 +144,27 @@ export class Delivery {
     if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);
     this.failures = 0;
     return next;
+  }
+
+  /**
+   * A newest-per-key sink, with nothing to send: reports keys newly held back and queues again
+   * the values its target would soon mark as timed out. Returns how many it queued.
+   */
+  private whileIdle(): number {
+    if (this.sink.delivery !== 'newest-per-key') return 0;
+    this.reportHolds(this.store.heldEntries(this.sink.name));
+    return this.sink.refreshMs === null ? 0 : this.store.refresh(this.sink.name, this.sink.refreshMs);
+  }
+
+  private reportHolds(held: readonly HeldEntry[]): void {
+    const keys = new Set(held.map((entry) => entry.key));
+    for (const key of this.reportedHolds.keys()) if (!keys.has(key)) this.reportedHolds.delete(key);
+    for (const { key, state, reason } of held) {
+      if (this.reportedHolds.get(key) === reason) continue;
+      this.reportedHolds.set(key, reason);
+      if (state === 'held') this.logger.warn({ key }, `${reason}; held, not sent, until a value that can be sent`);
+      else this.logger.error({ key }, `${reason}; not sent again until its configuration changes, the others go on`);
+    }
   }
 
   /** One batch: the oldest pending readings as points, written and marked. */
@@ -236,7 +266,8 @@ export class Delivery {
       const readings = readingsOf(point);
       for (const [first, last] of readings) for (let id = first; id <= last; id++) this.store.markRejected(this.sink.name, id, error.message);
       const rejected = countOf(readings);
-      this.logger.error({ line: textOf(point).slice(0, 500), readings: rejected }, `a point was refused and parked as rejected: ${error.message}`);
+      if (this.sink.delivery === 'newest-per-key') this.reportHolds(this.store.heldEntries(this.sink.name));
+      else this.logger.error({ line: textOf(point).slice(0, 500), readings: rejected }, `a point was refused and parked as rejected: ${error.message}`);
       return { delivered: [], rejected };
     }
     return { delivered: points.flatMap(readingsOf), rejected: 0 };

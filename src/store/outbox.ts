@@ -4,12 +4,15 @@
 // reading leaves its range for the rejections table and never counts as delivered, so prune
 // keeps it until someone decides about it. Beside a queued run may lie its payload, what the
 // sink will send for it (migrations/0003_outbox_payloads.sql), used while the run is owed whole.
+// A newest-per-key sink owes per key only the newest value instead (src/store/newest.ts); the
+// calls below serve both kinds, so the delivery loop never asks which kind it drains.
 
 import type { Database, Statement } from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import { NewestOutbox } from './newest.js';
 import { difference, overlap, union, type IdRange } from './ranges.js';
 import { readingColumnsSql, readingFromColumns, type ReadingColumns } from './rows.js';
-import type { PendingDelivery, PendingItem, PendingOptions, PendingRunReading, SinkStatus } from './types.js';
+import type { DeliveryMode, HeldEntry, KeyedPayload, PendingDelivery, PendingItem, PendingOptions, PendingRunReading, SinkStatus } from './types.js';
 
 /** reading id, run id, register id, value, unit code, text. */
 type LeanRow = [number, number, number, string, number, string | null];
@@ -24,6 +27,7 @@ interface SinkRow {
   readonly id: number;
   readonly name: string;
   readonly enabled: 0 | 1;
+  readonly delivery: DeliveryMode;
 }
 
 interface PendingRow extends ReadingColumns {
@@ -44,20 +48,22 @@ export const MAX_PENDING_LIMIT = 10_000;
  * to the daemon (perhaps with no sinks at all) must not change what the daemon delivers. The
  * flags follow the process that writes readings: see markEnabledSinks.
  */
-export function registerSinks(db: Database, path: string, names: readonly string[]): Map<string, number> {
+export function registerSinks(db: Database, path: string, names: readonly string[], modes: ReadonlyMap<string, DeliveryMode>): Map<string, number> {
   for (const name of names) {
     if (typeof name !== 'string' || name.trim() === '' || name !== name.trim()) {
       throw new StoreError('invalid-input', `sink name "${String(name)}" for ${path} must be a non-empty name without surrounding spaces.`, { path });
     }
   }
   const wanted = [...new Set(names)];
-  const select = db.prepare<[], { id: number; name: string }>('SELECT id, name FROM sinks');
-  const known = new Set(select.all().map((row) => row.name));
+  const select = db.prepare<[], { id: number; name: string; delivery: DeliveryMode }>('SELECT id, name, delivery FROM sinks');
+  const known = new Map(select.all().map((row) => [row.name, row.delivery]));
+  // A sink given without a renderer keeps the mode the database knows (every-reading when new).
+  const changed = wanted.filter((name) => !known.has(name) || (modes.has(name) && known.get(name) !== modes.get(name)));
   // Write (and take the write lock) only when there is something new.
-  if (wanted.some((name) => !known.has(name))) {
+  if (changed.length > 0) {
     db.transaction(() => {
-      const insert = db.prepare('INSERT INTO sinks (name, enabled) VALUES (?, 1) ON CONFLICT (name) DO NOTHING');
-      for (const name of wanted) insert.run(name);
+      const insert = db.prepare('INSERT INTO sinks (name, enabled, delivery) VALUES (?, 1, ?) ON CONFLICT (name) DO UPDATE SET delivery = excluded.delivery');
+      for (const name of changed) insert.run(name, modes.get(name) ?? 'every-reading');
     }).immediate();
   }
   const ids = new Map(select.all().map((row) => [row.name, row.id]));
@@ -88,10 +94,13 @@ export function registerPayloadFormats(db: Database, formats: ReadonlyMap<number
   const changed = [...formats].filter(([sinkId, format]) => stored.get(sinkId) !== format);
   if (changed.length === 0) return;
   const drop = db.prepare('DELETE FROM outbox_payloads WHERE sink_id = ?');
+  // A newest-per-key sink's values exist only as payloads: they go, and its keys start afresh.
+  const dropNewest = db.prepare('DELETE FROM outbox_newest WHERE sink_id = ?');
   const record = db.prepare('UPDATE sinks SET payload_format = ? WHERE id = ?');
   db.transaction(() => {
     for (const [sinkId, format] of changed) {
       drop.run(sinkId);
+      dropNewest.run(sinkId);
       record.run(format, sinkId);
     }
   }).immediate();
@@ -128,6 +137,9 @@ export class Outbox {
   private readonly deliverAll: (sinkId: number, delivered: readonly IdRange[]) => number;
   private readonly rejectOne: (sinkId: number, readingId: number, reason: string) => boolean;
   private readonly requeueAll: (sinkId: number, from: number, to: number) => number;
+  private readonly newest: NewestOutbox;
+  /** By sink id, as the database records it. */
+  private readonly modes: ReadonlyMap<number, DeliveryMode>;
 
   constructor(
     db: Database,
@@ -208,7 +220,9 @@ export class Outbox {
     this.insertRejection = db.prepare('INSERT INTO rejections (sink_id, reading_id, rejected_at, reason) VALUES (?, ?, ?, ?)');
     // Rejected again (a retry after requeueing by hand, or a sink that answers twice): the newest reason wins.
     this.updateRejection = db.prepare('UPDATE rejections SET reason = ?, rejected_at = ? WHERE sink_id = ? AND reading_id = ?');
-    this.sinks = db.prepare('SELECT id, name, enabled FROM sinks ORDER BY name');
+    this.sinks = db.prepare('SELECT id, name, enabled, delivery FROM sinks ORDER BY name');
+    this.modes = new Map(this.sinks.all().map((sink) => [sink.id, sink.delivery]));
+    this.newest = new NewestOutbox(db, now);
 
     this.deliverAll = db.transaction((sinkId: number, delivered: readonly IdRange[]) => {
       let count = 0;
@@ -283,7 +297,7 @@ export class Outbox {
   pendingDeliveries(sink: string, options: PendingOptions): PendingDelivery[] {
     const after = this.checkPage('pendingDeliveries', sink, options);
     const rows: PendingRow[] = [];
-    this.walk(this.idOf(sink), after, options.limit, (from, to, wanted) => {
+    this.walk(this.everyReadingSink(sink, 'owes no readings, only newest values'), after, options.limit, (from, to, wanted) => {
       const page = this.pending.all(from, to, wanted);
       rows.push(...page);
       return page.length;
@@ -307,6 +321,7 @@ export class Outbox {
   pendingRuns(sink: string, options: PendingOptions): PendingItem[] {
     const after = this.checkPage('pendingRuns', sink, options);
     const sinkId = this.idOf(sink);
+    if (this.modes.get(sinkId) === 'newest-per-key') return this.newest.pending(sinkId, after, options.limit);
     const rendered = this.renderedSinkIds.has(sinkId);
     const items: PendingItem[] = [];
     let namesRead = false;
@@ -388,16 +403,27 @@ export class Outbox {
   /** Takes these readings out of the sink's backlog (in one transaction); returns how many were pending. Rejected ones stay rejected. */
   markDelivered(sink: string, readings: readonly IdRange[]): number {
     const sinkId = this.idOf(sink);
-    return readings.length === 0 ? 0 : this.deliverAll(sinkId, union(readings));
+    if (readings.length === 0) return 0;
+    return this.modes.get(sinkId) === 'newest-per-key' ? this.newest.markDelivered(sinkId, union(readings)) : this.deliverAll(sinkId, union(readings));
   }
 
   /** Queues the readings read in [from, to) for the sink again; returns how many were queued. */
   requeue(sink: string, from: Date | undefined, to: Date | undefined): number {
-    return this.requeueAll(this.idOf(sink), from?.getTime() ?? Number.MIN_SAFE_INTEGER, to?.getTime() ?? Number.MAX_SAFE_INTEGER);
+    const sinkId = this.everyReadingSink(sink, 'takes no history: it shows whatever it is sent as live, so it gets only the newest value of each key');
+    return this.requeueAll(sinkId, from?.getTime() ?? Number.MIN_SAFE_INTEGER, to?.getTime() ?? Number.MAX_SAFE_INTEGER);
   }
 
+  /**
+   * The sink refused this reading for good (of a newest-per-key sink: the entry with this seq,
+   * whose key is then not sent again until it changes; nothing when a newer value replaced it).
+   */
   markRejected(sink: string, readingId: number, reason: string): void {
-    if (this.rejectOne(this.idOf(sink), readingId, reason)) return;
+    const sinkId = this.idOf(sink);
+    if (this.modes.get(sinkId) === 'newest-per-key') {
+      this.newest.markRefused(sinkId, readingId, reason);
+      return;
+    }
+    if (this.rejectOne(sinkId, readingId, reason)) return;
     throw new StoreError(
       'not-pending',
       `reading ${readingId} is not waiting for sink ${sink} in ${this.path} (delivered already, or never queued for it): nothing to reject.`,
@@ -405,8 +431,50 @@ export class Outbox {
     );
   }
 
+  /** Makes these payloads the newest of their keys for a newest-per-key sink; the writer calls it inside the run's transaction. */
+  queueNewest(sinkId: number, payloads: readonly KeyedPayload[], readAt: Date): void {
+    this.newest.queue(sinkId, payloads, readAt);
+  }
+
+  /** What a newest-per-key sink last confirmed for the key, or null. */
+  sentPayload(sinkId: number, key: string): string | null {
+    return this.newest.sent(sinkId, key);
+  }
+
+  /** A newest-per-key sink: queues again each key it was last sent longer than `olderThanMs` ago; returns how many. */
+  refresh(sink: string, olderThanMs: number): number {
+    return this.newest.refresh(this.newestValueSink(sink), olderThanMs);
+  }
+
+  /** A newest-per-key sink's keys that are held back or refused, with the reason. */
+  heldEntries(sink: string): HeldEntry[] {
+    return this.newest.heldEntries(this.newestValueSink(sink));
+  }
+
+  modeOf(sinkId: number): DeliveryMode {
+    return this.modes.get(sinkId) ?? 'every-reading';
+  }
+
+  /** Drops a newest-per-key sink's entries of keys it no longer has. */
+  retainKeys(db: Database, sinkId: number, keys: readonly string[]): void {
+    this.newest.retain(db, sinkId, keys);
+  }
+
   status(): SinkStatus[] {
     return this.sinks.all().map((sink) => {
+      if (sink.delivery === 'newest-per-key') {
+        const entries = this.newest.status(sink.id);
+        const waiting = entries.filter((entry) => entry.state === 'pending');
+        return {
+          name: sink.name,
+          enabled: sink.enabled === 1,
+          delivery: sink.delivery,
+          pending: waiting.length,
+          oldestPendingReadAt: waiting.reduce<Date | null>((oldest, entry) => (oldest === null || entry.readAt < oldest ? entry.readAt : oldest), null),
+          rejected: entries.filter((entry) => entry.state === 'refused').length,
+          entries,
+        };
+      }
       const ranges = this.rangesAfter.all(sink.id, 0);
       let oldest: number | undefined;
       for (const [first, last] of ranges) {
@@ -416,11 +484,25 @@ export class Outbox {
       return {
         name: sink.name,
         enabled: sink.enabled === 1,
+        delivery: sink.delivery,
         pending: ranges.reduce((sum, [first, last]) => sum + (this.readingCount.get(first, last) ?? 0), 0),
         oldestPendingReadAt: oldest === undefined ? null : new Date(oldest),
         rejected: this.rejectionCount.get(sink.id) ?? 0,
+        entries: [],
       };
     });
+  }
+
+  private everyReadingSink(sink: string, because: string): number {
+    const sinkId = this.idOf(sink);
+    if (this.modes.get(sinkId) === 'newest-per-key') throw new StoreError('invalid-input', `sink ${sink} ${because}.`, { path: this.path });
+    return sinkId;
+  }
+
+  private newestValueSink(sink: string): number {
+    const sinkId = this.idOf(sink);
+    if (this.modes.get(sinkId) !== 'newest-per-key') throw new StoreError('invalid-input', `sink ${sink} takes every reading: it has no keys with newest values.`, { path: this.path });
+    return sinkId;
   }
 
   private idOf(sink: string): number {

@@ -6,7 +6,7 @@ import type { RegisterReading } from '../registers/index.js';
 import { StoreError } from './errors.js';
 import { markEnabledSinks, type Outbox } from './outbox.js';
 import { mantissaParameter } from './rows.js';
-import type { JobRunInput, PayloadRenderer, PayloadRun, RecordedRun } from './types.js';
+import type { EveryReadingRenderer, JobRunInput, KeyedPayload, NewestValueRenderer, PayloadRenderer, PayloadRun, RecordedRun } from './types.js';
 
 const outcomes: ReadonlySet<string> = new Set(['ok', 'partial', 'failed']);
 
@@ -51,7 +51,7 @@ export class RunWriter {
     private readonly path: string,
     /** The sinks this process delivers to, from its own config (not the database's flags, which another process may have set). */
     private readonly enabledSinkIds: readonly number[],
-    private readonly outbox: Pick<Outbox, 'queue'>,
+    private readonly outbox: Pick<Outbox, 'queue' | 'queueNewest' | 'sentPayload'>,
     /** By sink id: the sinks whose payloads are rendered as their runs are written. */
     private readonly renderers: ReadonlyMap<number, PayloadRenderer>,
   ) {
@@ -129,7 +129,11 @@ export class RunWriter {
     // One transaction hands out consecutive ids, so the run's readings are the range first…last.
     if (run.readings.length > 0) {
       const rendered: PayloadRun = { meter: run.meter, model: run.model, serial: meter.serial, job: run.job, readAt: run.readAt, readings: run.readings };
-      for (const sinkId of this.enabledSinkIds) this.outbox.queue(sinkId, first, last, this.payload(sinkId, rendered));
+      for (const sinkId of this.enabledSinkIds) {
+        const renderer = this.renderers.get(sinkId);
+        if (renderer?.delivery === 'newest-per-key') this.outbox.queueNewest(sinkId, this.keyedPayloads(sinkId, renderer, rendered), run.readAt);
+        else this.outbox.queue(sinkId, first, last, this.payload(renderer, rendered));
+      }
     }
     return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length };
   }
@@ -143,16 +147,27 @@ export class RunWriter {
     return row;
   }
 
-  /** What the sink will send for the run, '' for nothing; undefined when it renders at delivery. */
-  private payload(sinkId: number, run: PayloadRun): string | undefined {
-    const renderer = this.renderers.get(sinkId);
-    if (!renderer || renderer.delivery === 'newest-per-key') return undefined;
+  /** What an every-reading sink will send for the run, '' for nothing; undefined when it renders at delivery. */
+  private payload(renderer: EveryReadingRenderer | undefined, run: PayloadRun): string | undefined {
+    if (!renderer) return undefined;
     try {
       return renderer.render(run) ?? '';
     } catch {
       // The run is recorded all the same. Delivery renders it again from the readings, and
       // reports there what fails.
       return undefined;
+    }
+  }
+
+  /**
+   * What a newest-per-key sink will send for the keys the run updates. A renderer that throws
+   * (a bug: it holds what it cannot send) costs those keys this run's value, never the run.
+   */
+  private keyedPayloads(sinkId: number, renderer: NewestValueRenderer, run: PayloadRun): readonly KeyedPayload[] {
+    try {
+      return renderer.renderEntries(run, (key) => this.outbox.sentPayload(sinkId, key));
+    } catch {
+      return [];
     }
   }
 

@@ -18,6 +18,7 @@ import { StatusReader } from './status.js';
 import type {
   ExportFilter,
   ExportRow,
+  HeldEntry,
   JobRunInput,
   PayloadRenderer,
   PendingDelivery,
@@ -79,10 +80,18 @@ export class Store {
       db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       if (options.readOnly !== true) migrate(db, { migrations, path, now });
       db.pragma('foreign_keys = ON');
-      const sinkIds = registerSinks(db, path, options.sinks);
+      const modes = new Map(Object.entries(options.renderers ?? {}).map(([name, renderer]) => [name, renderer.delivery ?? 'every-reading']));
+      const sinkIds = registerSinks(db, path, options.sinks, modes);
       const renderers = renderersById(options.renderers ?? {}, sinkIds, path);
       registerPayloadFormats(db, new Map([...renderers].map(([sinkId, renderer]) => [sinkId, renderer.format])));
       const outbox = new Outbox(db, path, now, new Set(renderers.keys()));
+      for (const [name, sinkId] of sinkIds) {
+        const renderer = renderers.get(sinkId);
+        if (renderer?.delivery === 'newest-per-key') outbox.retainKeys(db, sinkId, renderer.keys);
+        else if (outbox.modeOf(sinkId) === 'newest-per-key') {
+          throw new StoreError('invalid-input', `sink ${name} keeps only the newest value of each key, rendered as a run is written: open ${path} with its renderer.`, { path });
+        }
+      }
       return new Store(
         db,
         path,
@@ -152,6 +161,16 @@ export class Store {
   /** The sink confirmed these readings (ranges of ids): they leave its backlog (in one transaction). Returns how many were pending. */
   markDelivered(sink: string, readings: readonly IdRange[]): number {
     return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readings));
+  }
+
+  /** A newest-per-key sink: queues again each key it was last sent longer than `olderThanMs` ago (its target would mark it timed out); returns how many. */
+  refresh(sink: string, olderThanMs: number): number {
+    return this.guard(`queueing the newest values for ${sink} again`, () => this.outbox.refresh(sink, olderThanMs));
+  }
+
+  /** A newest-per-key sink's keys that are held back or refused, with the reason. */
+  heldEntries(sink: string): HeldEntry[] {
+    return this.guard(`reading what is held for ${sink}`, () => this.outbox.heldEntries(sink));
   }
 
   /** Queues the stored readings read in [from, to) for the sink again (backfill). */

@@ -157,12 +157,42 @@ export interface JobStatus {
 export interface SinkStatus {
   readonly name: string;
   readonly enabled: boolean;
-  /** Readings waiting for this sink. */
+  readonly delivery: DeliveryMode;
+  /** Readings waiting for this sink (newest-per-key: keys waiting). */
   readonly pending: number;
   /** Read time of the oldest waiting reading (the first written); null when nothing waits. */
   readonly oldestPendingReadAt: Date | null;
-  /** Readings this sink refused; kept, never counted as delivered. */
+  /** Readings this sink refused, kept, never counted as delivered (newest-per-key: keys refused). */
   readonly rejected: number;
+  /** A newest-per-key sink's keys, by key; empty for an every-reading sink. */
+  readonly entries: readonly KeyedEntryStatus[];
+}
+
+/** pending: waits to be sent; sent: confirmed; held: kept back by the logger; refused: the target refused the key. */
+export type KeyedEntryState = 'pending' | 'sent' | 'held' | 'refused';
+
+/** A key the logger holds back or the target refused, for the delivery loop to report once. */
+export interface HeldEntry {
+  readonly key: string;
+  readonly state: 'held' | 'refused';
+  readonly reason: string;
+}
+
+/** One key of a newest-per-key sink: its newest value and what the sink last confirmed. */
+export interface KeyedEntryStatus {
+  readonly key: string;
+  readonly state: KeyedEntryState;
+  /** Why held or refused; null otherwise. */
+  readonly reason: string | null;
+  /** The newest value, as the sink sends it. */
+  readonly payload: string;
+  readonly readAt: Date;
+  /** When the state last changed. */
+  readonly changedAt: Date;
+  /** Values replaced by newer ones before they were sent. */
+  readonly superseded: number;
+  /** What the sink last confirmed, and when; null before the first. */
+  readonly sent: { readonly payload: string; readonly readAt: Date; readonly at: Date } | null;
 }
 
 export interface StoreStatus {

@@ -121,6 +121,34 @@ const seeds: Record<number, { seed(db: Database): void; check(store: Store): voi
       assert.equal(count(store.path, "outbox_payloads WHERE first_reading_id = 2 AND last_reading_id = 3 AND payload LIKE 'kamstrup,%'"), 1);
     },
   },
+  4: {
+    // A newest-per-key sink: device 13 waits with a value that superseded two, device 12 was
+    // sent, device 99 was refused; influxdb, an every-reading sink, is untouched by it.
+    seed(db) {
+      db.exec(`
+        INSERT INTO sinks (id, name, enabled, payload_format) VALUES (1, 'influxdb', 1, NULL);
+        INSERT INTO sinks (id, name, enabled, payload_format, delivery) VALUES (2, 'domoticz', 1, 'domoticz-udevice/1', 'newest-per-key');
+        INSERT INTO outbox_newest (sink_id, key, seq, payload, read_at, state, reason, changed_at, superseded, sent_payload, sent_read_at, sent_at)
+          VALUES (2, 'idx=12', 3, '{"idx":12,"nvalue":0,"svalue":"3100;55649000"}', 1768212300000, 'sent', NULL, 1768212301500, 0, '{"idx":12,"nvalue":0,"svalue":"3100;55649000"}', 1768212300000, 1768212301500),
+                 (2, 'idx=13', 5, '{"idx":13,"nvalue":0,"svalue":"63.44"}', 1768212600000, 'pending', NULL, 1768212600100, 2, NULL, NULL, NULL),
+                 (2, 'idx=99', 4, '{"idx":99,"nvalue":0,"svalue":"1"}', 1768212300000, 'refused', 'no device idx 99', 1768212301600, 0, NULL, NULL, NULL);
+      `);
+    },
+    check(store) {
+      const [domoticz, influxdb] = store.status().sinks;
+      assert.deepEqual([influxdb?.name, influxdb?.delivery, influxdb?.pending, influxdb?.entries], ['influxdb', 'every-reading', 0, []]);
+      assert.deepEqual([domoticz?.name, domoticz?.delivery, domoticz?.pending, domoticz?.rejected, domoticz?.oldestPendingReadAt?.toISOString()], ['domoticz', 'newest-per-key', 1, 1, '2026-01-12T10:10:00.000Z']);
+      assert.deepEqual(
+        domoticz?.entries.map((e) => [e.key, e.state, e.superseded, e.reason, e.sent?.payload ?? null]),
+        [
+          ['idx=12', 'sent', 0, null, '{"idx":12,"nvalue":0,"svalue":"3100;55649000"}'],
+          ['idx=13', 'pending', 2, null, null],
+          ['idx=99', 'refused', 0, 'no device idx 99', null],
+        ],
+      );
+      assert.deepEqual(store.heldEntries('domoticz'), [{ key: 'idx=99', state: 'refused', reason: 'no device idx 99' }]);
+    },
+  },
 };
 
 function sha256(path: string): string {

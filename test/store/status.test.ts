@@ -20,8 +20,8 @@ describe('status', () => {
       meters: [],
       jobs: [],
       sinks: [
-        { name: 'domoticz', enabled: true, pending: 0, oldestPendingReadAt: null, rejected: 0 },
-        { name: 'influxdb', enabled: true, pending: 0, oldestPendingReadAt: null, rejected: 0 },
+        { name: 'domoticz', enabled: true, delivery: 'every-reading', pending: 0, oldestPendingReadAt: null, rejected: 0, entries: [] },
+        { name: 'influxdb', enabled: true, delivery: 'every-reading', pending: 0, oldestPendingReadAt: null, rejected: 0, entries: [] },
       ],
     });
   });
@@ -81,8 +81,8 @@ describe('status', () => {
     s.markRejected('influxdb', refused?.readingId ?? 0, 'HTTP 400: partial write: field type conflict');
 
     assert.deepEqual(s.status().sinks, [
-      { name: 'domoticz', enabled: true, pending: 18, oldestPendingReadAt: at('10:00:00'), rejected: 0 },
-      { name: 'influxdb', enabled: true, pending: 8, oldestPendingReadAt: at('10:05:00'), rejected: 1 },
+      { name: 'domoticz', enabled: true, delivery: 'every-reading', pending: 18, oldestPendingReadAt: at('10:00:00'), rejected: 0, entries: [] },
+      { name: 'influxdb', enabled: true, delivery: 'every-reading', pending: 8, oldestPendingReadAt: at('10:05:00'), rejected: 1, entries: [] },
     ]);
   });
 });
