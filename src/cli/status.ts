@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { createSinks } from '../app/sinks.js';
-import type { StoreStatus } from '../store/index.js';
+import type { KeyedEntryStatus, StoreStatus } from '../store/index.js';
 import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
 import { formatColumns } from './output.js';
 
@@ -49,9 +49,12 @@ export function formatStatus(status: StoreStatus, now: Date): string {
     return values.length > 0 ? [heading, formatColumns(values)] : [heading];
   });
   const jobs = status.jobs.map((j) => [' ', `${j.meter}/${j.job}`, when(j.lastRun.readAt, now), j.lastRun.outcome, `${j.lastRun.readingCount} reading${j.lastRun.readingCount === 1 ? '' : 's'}`, j.lastRun.error ?? '']);
-  const sinks = status.sinks.map((sink) => {
+  const sinks = status.sinks.flatMap((sink) => {
     const oldest = sink.oldestPendingReadAt ? `, oldest from ${when(sink.oldestPendingReadAt, now)}` : '';
-    return `  ${sink.name}${sink.enabled ? '' : ' (disabled)'}: ${sink.pending} waiting${oldest}, ${sink.rejected} rejected`;
+    if (sink.delivery === 'every-reading') return [`  ${sink.name}${sink.enabled ? '' : ' (disabled)'}: ${sink.pending} waiting${oldest}, ${sink.rejected} rejected`];
+    const held = sink.entries.filter((entry) => entry.state === 'held').length;
+    const heading = `  ${sink.name}${sink.enabled ? '' : ' (disabled)'}: newest value per key; ${sink.entries.length} key${sink.entries.length === 1 ? '' : 's'}, ${sink.pending} waiting${oldest}, ${held} held, ${sink.rejected} refused`;
+    return [heading, ...sink.entries.map((entry) => `    ${entry.key}: ${entryLine(entry, now)}`)];
   });
   const sections = [
     ['meters', ...(meters.length > 0 ? meters : ['  (no readings yet)'])],
@@ -59,6 +62,15 @@ export function formatStatus(status: StoreStatus, now: Date): string {
     ['sinks', ...(sinks.length > 0 ? sinks : ['  (none enabled)'])],
   ];
   return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
+}
+
+/** What a key of a newest-per-key sink shows now, what waits for it, and why it is held. */
+function entryLine(entry: KeyedEntryStatus, now: Date): string {
+  const sent = entry.sent ? `sent ${entry.sent.payload} ${when(entry.sent.at, now)}, read ${localTime(entry.sent.readAt)}` : 'nothing sent yet';
+  const superseded = entry.superseded > 0 ? `; ${entry.superseded} superseded` : '';
+  if (entry.state === 'sent') return `${sent}${superseded}`;
+  if (entry.state === 'pending') return `${sent}; waiting: ${entry.payload}, read ${when(entry.readAt, now)}${superseded}`;
+  return `${entry.state.toUpperCase()} since ${when(entry.changedAt, now)}: ${entry.reason ?? ''}; newest ${entry.payload}, read ${localTime(entry.readAt)}; ${sent}${superseded}`;
 }
 
 function when(date: Date | null, now: Date): string {
