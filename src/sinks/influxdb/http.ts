@@ -19,6 +19,7 @@
 import { InfluxDB, HttpError, type Transport } from '@influxdata/influxdb-client';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { connectionFailure } from '../connection-failures.js';
 
 export type AnswerHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -65,18 +66,6 @@ export interface HttpRequest {
 }
 
 const ANSWER_LIMIT = 64 * 1024;
-
-/** OpenSSL's and Node's codes for a certificate this process does not trust. */
-const UNTRUSTED_CERTIFICATE_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-]);
 
 type NodeRequest = (options: RequestOptions, callback: (response: IncomingMessage) => void) => ClientRequest;
 
@@ -180,26 +169,7 @@ export class HttpClient {
 
   private failure(error: Error): HttpFailure {
     if (error instanceof HttpFailure) return error;
-    const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-    if (this.https && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO' || /wrong version number|packet length too long|http request/i.test(error.message))) {
-      return new HttpFailure('plain-http', `${this.baseUrl} speaks plain HTTP, not HTTPS: use ${this.baseUrl.replace(/^https:/, 'http:')} in sinks.influxdb.url`, error);
-    }
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      return new HttpFailure('untrusted-certificate', `the certificate of ${this.baseUrl} is not issued for ${new URL(this.baseUrl).hostname} (${code}): use a name the certificate lists in sinks.influxdb.url`, error);
-    }
-    if (code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
-      const what =
-        code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
-          ? 'is expired or not valid yet'
-          : code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN'
-            ? 'is self-signed, so not trusted here'
-            : 'is signed by a CA this machine does not trust';
-      return new HttpFailure(
-        'untrusted-certificate',
-        `the certificate of ${this.baseUrl} ${what} (${code}): give the server's CA certificate (PEM) as sinks.influxdb.ca_file, or set NODE_EXTRA_CA_CERTS=/path/to/ca.pem for the logger`,
-        error,
-      );
-    }
-    return new HttpFailure('unreachable', `cannot reach InfluxDB at ${this.baseUrl} (${code ?? error.message}): check the url and that the server runs`, error);
+    const failure = connectionFailure(error, { url: this.baseUrl, server: 'InfluxDB', settings: 'sinks.influxdb' });
+    return new HttpFailure(failure.kind, failure.message, error);
   }
 }
