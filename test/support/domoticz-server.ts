@@ -143,6 +143,8 @@ function inTrustedNetwork(address: string, networks: string): boolean {
 export class DomoticzServer {
   /** Every request the double got, in order. */
   readonly requests: RecordedRequest[] = [];
+  /** TCP connections the double accepted: one keep-alive client makes one. */
+  connections = 0;
   readonly settings: DomoticzSettings;
   private readonly server: Server;
   private readonly noWebPassword: boolean;
@@ -156,6 +158,7 @@ export class DomoticzServer {
     this.settings = { trustedNetworks: '', allowPlainBasicAuth: false, ...options.settings };
     this.noWebPassword = options.noWebPassword ?? false;
     this.server = createServer((request, response) => this.handle(request, response));
+    this.server.on('connection', () => this.connections++);
   }
 
   static async start(options: DomoticzServerOptions = {}): Promise<DomoticzServer> {
