@@ -165,6 +165,23 @@ export function counterUpdate(reading: SvalueReading, meterType: CounterMeterTyp
   return { nvalue: 0, svalue: format(count) };
 }
 
+/**
+ * Counter (RFXMeter) of meter type Custom: the register's value × divider as a whole count, so the
+ * tile (count / divider) shows the value in the register's own unit.
+ */
+export function customCounterUpdate(reading: SvalueReading, divider: number): DeviceUpdate {
+  const factor = parse({ value: String(divider), unitCode: 0 }, 'custom counter');
+  const value = parse(reading, 'custom counter');
+  const count = divideRounded(value.units * factor.units, pow10(value.scale + factor.scale));
+  if (count < 0n) {
+    throw new SvalueError(
+      'negative-count',
+      `a counter cannot go below zero, but this register reads ${reading.value} ${unitSymbol(reading.unitCode)}: Domoticz would take it as a huge drop in use`,
+    );
+  }
+  return { nvalue: 0, svalue: count.toString() };
+}
+
 /** Percentage: a register in % as it is. */
 export function percentageUpdate(reading: SvalueReading): DeviceUpdate {
   parse(reading, 'percentage');
