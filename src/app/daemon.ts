@@ -40,7 +40,7 @@ export type DaemonExit =
   | { readonly kind: 'forced'; readonly by: string };
 
 export async function runDaemon({ config, logger, signal, force }: DaemonOptions): Promise<DaemonExit> {
-  const sinks = createSinks(config.sinks);
+  const sinks = createSinks(config);
   // Each sink renders a run as it is recorded, so a backlog is stored ready to send.
   const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name), renderers: Object.fromEntries(sinks.map((sink) => [sink.name, sink])) });
   // One daemon per database, claimed once the file exists (the store creates it): a second one

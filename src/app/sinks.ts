@@ -1,9 +1,14 @@
 // The sinks a config enables, built once here.
 
-import type { SinksConfig } from '../config/index.js';
+import type { AppConfig } from '../config/index.js';
 import type { Sink } from '../delivery/sink.js';
+import { createDomoticzSink } from '../sinks/domoticz/sink.js';
 import { createInfluxSink } from '../sinks/influxdb/sink.js';
 
-export function createSinks(config: SinksConfig): Sink[] {
-  return config.influxdb ? [createInfluxSink(config.influxdb)] : [];
+export function createSinks(config: Pick<AppConfig, 'sinks' | 'meters'>): Sink[] {
+  const sinks: Sink[] = [];
+  if (config.sinks.influxdb) sinks.push(createInfluxSink(config.sinks.influxdb));
+  // The info code's flags differ per model: the renderer decodes them by the meter's.
+  if (config.sinks.domoticz) sinks.push(createDomoticzSink(config.sinks.domoticz, new Map(config.meters.map((meter) => [meter.name, meter.model]))));
+  return sinks;
 }

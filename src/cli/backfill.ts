@@ -35,10 +35,14 @@ Example:
     .action(async (options: BackfillOptions, command: Command) => {
       const range = parseRange(options.from, options.to);
       const { config } = loadConfigOrExit(options.config, command.getOptionValueSource('config') !== 'default', 'the config is not valid:');
-      const sink = createSinks(config.sinks).find((s) => s.name === options.sink);
+      const sink = createSinks(config).find((s) => s.name === options.sink);
       if (!sink) {
         const configured = Object.keys(config.sinks);
         throw new CliError(ExitCode.usage, `no sink "${options.sink}" in the config (configured: ${configured.length > 0 ? configured.join(', ') : 'none; add sinks.influxdb'})`);
+      }
+      if (sink.delivery === 'newest-per-key') {
+        await sink.close();
+        throw new CliError(ExitCode.usage, `sink ${sink.name} takes no history: it shows whatever it is sent as live, so the daemon sends it only each device's newest value (and sends it again every refresh_minutes)`);
       }
       const problem = await sink.check();
       if (problem) throw new CliError(ExitCode.failure, `${problem}; nothing sent`);

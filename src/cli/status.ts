@@ -19,7 +19,7 @@ export function statusCommand(): Command {
         store.close();
       }
       // The connection check of every configured sink: is the backlog going anywhere?
-      const sinks = createSinks(config.sinks);
+      const sinks = createSinks(config);
       const checks = await Promise.all(
         sinks.map(async (sink) => {
           const problem = await sink.check();
