@@ -146,6 +146,12 @@ export class DomoticzServer {
   /** TCP connections the double accepted: one keep-alive client makes one. */
   connections = 0;
   readonly settings: DomoticzSettings;
+  /**
+   * Not Domoticz's behaviour but a network's and a test's: awaited before each request is
+   * answered (a slow server); resolving false drops the connection unanswered (a server that
+   * went down mid-request).
+   */
+  beforeAnswer: ((url: string) => Promise<boolean>) | null = null;
   private readonly server: Server;
   private readonly noWebPassword: boolean;
   private readonly users: User[] = [{ idx: 1, username: 'admin', passwordMd5: md5('domoticz'), rights: 2, tabsEnabled: 31 }];
@@ -189,7 +195,23 @@ export class DomoticzServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** A device's stored nvalue and svalue, as udevice left them; undefined for an unknown idx. */
+  stored(idx: number): { readonly nvalue: number; readonly svalue: string } | undefined {
+    const device = this.devices.find((d) => d.idx === idx);
+    return device && { nvalue: device.nvalue, svalue: device.svalue };
+  }
+
   private handle(request: IncomingMessage, response: ServerResponse): void {
+    const gate = this.beforeAnswer;
+    if (!gate) return this.answer(request, response);
+    request.resume();
+    void gate(request.url ?? '/').then((answer) => {
+      if (answer) this.answer(request, response);
+      else request.socket.destroy();
+    });
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse): void {
     const url = request.url ?? '/';
     this.requests.push({
       method: request.method ?? '',
