@@ -68,8 +68,16 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
   const parts = logger.child({});
   let storeFailure: unknown = null;
   const storeFailed = new AbortController();
+  const deliveries: Delivery[] = sinks.map((sink) => new Delivery({ sink, store, logger: parts }));
   const runner = new JobRunner({
-    recorder: store,
+    recorder: {
+      // A committed run wakes the deliveries: new values leave at once, not at the next poll.
+      recordJobRun: (run) => {
+        const recorded = store.recordJobRun(run);
+        for (const delivery of deliveries) delivery.wake();
+        return recorded;
+      },
+    },
     logger: parts,
     onStoreFailure: (error) => {
       storeFailure = error;
@@ -78,7 +86,8 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
     },
   });
   const deliveryStop = new AbortController();
-  const deliveries = sinks.map((sink) => {
+  const delivering = deliveries.map((delivery) => {
+    const { sink } = delivery;
     sink.check().then(
       (problem) => {
         if (problem) parts.warn({ sink: sink.name }, `${problem}; readings are kept until it is fixed`);
@@ -88,7 +97,7 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
         parts.warn({ sink: sink.name, err: error }, `${sink.description}: the connection check failed; readings are kept until it works`);
       },
     );
-    return new Delivery({ sink, store, logger: parts }).run(deliveryStop.signal);
+    return delivery.run(deliveryStop.signal);
   });
   const tasks: ScheduledTask[] = config.jobs.map((job) =>
     scheduleCron(job.cron, job.name, parts, (tick) => {
@@ -136,7 +145,7 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
   clearInterval(pruneTimer);
   deliveryStop.abort();
   const stop = async (): Promise<void> => {
-    const deliveriesStopped = within(Promise.all(deliveries), DELIVERY_STOP_GRACE_MS);
+    const deliveriesStopped = within(Promise.all(delivering), DELIVERY_STOP_GRACE_MS);
     await pruning;
     await Promise.all(tasks.map((task) => task.stop()));
     await within(runner.idle(), RUN_STOP_BUDGET_MS);

@@ -76,6 +76,8 @@ export class Delivery {
   private failures = 0;
   /** Readings the server confirmed, marked delivered while it works on the next batch. */
   private confirmed: IdRange[] = [];
+  /** Ends the idle wait in progress: wake() was called. */
+  private idle: AbortController | null = null;
   /** A newest-per-key sink's held keys as last reported, by key: each reason is logged once. */
   private readonly reportedHolds = new Map<string, string>();
 
@@ -120,7 +122,11 @@ export class Delivery {
     if (!current?.points.length) this.markConfirmed();
     const batch = current ?? this.nextBatch();
     if (batch.points.length === 0) {
-      if (this.whileIdle() === 0) await this.sleep(this.pollMs, signal);
+      if (this.whileIdle() === 0) {
+        this.idle = new AbortController();
+        await this.sleep(this.pollMs, AbortSignal.any([signal, this.idle.signal]));
+        this.idle = null;
+      }
       return null;
     }
     // Settled into a value at once: a write that fails while the next batch is read must not
@@ -144,6 +150,14 @@ export class Delivery {
     if (this.failures > 0) this.logger.info(`${this.sink.description} takes readings again`);
     this.failures = 0;
     return next;
+  }
+
+  /**
+   * Something was queued (the daemon calls it as a run commits): an idle loop looks at once
+   * instead of at its next poll, so a tile shows a new value within milliseconds.
+   */
+  wake(): void {
+    this.idle?.abort();
   }
 
   /**

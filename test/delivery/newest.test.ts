@@ -160,6 +160,24 @@ describe('delivering to a newest-per-key sink', () => {
     assert.equal(sentAt - T0, 2 * 56 * 60_000);
   });
 
+  it('looks at once when woken as a run commits, instead of at its next poll an hour later', async () => {
+    const sink = tiles([80], () => null);
+    open(sink);
+    const controller = new AbortController();
+    const delivery = new Delivery({ sink, store, logger: capture().logger, pollMs: 3_600_000 });
+    const running = delivery.run(controller.signal);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // idle now, waiting for its poll
+      run(0);
+      delivery.wake();
+      for (let i = 0; i < 500 && sink.sent.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(sink.sent, ['80=3.5']);
+    } finally {
+      controller.abort();
+      await running;
+    }
+  });
+
   it('reports a held key once per episode, as a warning', async () => {
     const sink = tiles([60], () => null);
     open(sink);
