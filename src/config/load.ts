@@ -17,8 +17,9 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import type { z } from 'zod';
 import { parseMeterUrl } from '../app/meter-url.js';
 import { meterModels, type MeterModel } from '../registers/catalogue.js';
-import { resolveRegister } from '../registers/resolve.js';
+import { resolveRegister, UnknownRegisterError } from '../registers/resolve.js';
 import { defaultJobs } from './defaults.js';
+import { checkDomoticz, deviceMeter, DOMOTICZ_SINK_PATH, type CheckedJob, type DomoticzCheckContext } from './domoticz.js';
 import { describeFsError, readEnvOverrides, type EnvOverride } from './env.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { envName, formatKey, isPrefix, isRecord, keyTree, nearest, nodeAt, SECRET_FILE_SUFFIX, setAt, valueAt, type KeyNode, type KeyPath } from './keys.js';
@@ -27,15 +28,18 @@ import {
   DEFAULT_RETRIES,
   DEFAULT_STORAGE_PATH,
   DEFAULT_TIMEOUT_MS,
+  DOMOTICZ_MAX_DEVICES,
   EXAMPLE_CONFIG_FILE,
   secretKeys,
   show as showValue,
   type ConfigFile,
+  type DomoticzDeviceInput,
+  type DomoticzSinkInput,
 } from './schema.js';
 import { applySecretFiles, dropSecretFile, holdsSecret, isSecretPath } from './secrets.js';
 import { hexByte, MAX_CONFIG_BYTES, MAX_VALUE_FILE_BYTES, readTextFile, TextFileError } from './text-file.js';
 import { notRegularFileReason, pseudoFileSystemOf } from '../store/storage-file.js';
-import type { AppConfig, JobConfig, LoadedConfig, MeterConfig, SinksConfig } from './types.js';
+import type { AppConfig, DomoticzAuth, DomoticzDeviceConfig, DomoticzSinkConfig, JobConfig, LoadedConfig, MeterConfig, SinksConfig } from './types.js';
 import { startupWarnings } from './warnings.js';
 
 export interface LoadConfigOptions {
@@ -107,15 +111,16 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
 
   // 5. What the schema cannot see alone.
   checkNames(raw, problems);
+  checkDomoticz(valueAt(raw, DOMOTICZ_SINK_PATH), domoticzCheckContext(raw), (path, message) => problems.add(path, message));
   const storagePath = storagePathOf(raw, directory);
   if (storagePath !== null) {
     const problem = storageProblem(storagePath, options.storageAccess);
     if (problem !== null) problems.add(['storage', 'path'], problem);
   }
-  const ca = caOf(raw, directory, problems);
+  const cas = casOf(raw, directory, problems);
 
   if (!parsed.success || problems.list.length > 0) throw new ConfigError(label, problems.sorted());
-  const config = normalise(parsed.data, text === null ? null : file, storagePath ?? resolve(directory, DEFAULT_STORAGE_PATH), ca);
+  const config = normalise(parsed.data, text === null ? null : file, storagePath ?? resolve(directory, DEFAULT_STORAGE_PATH), cas);
   return { config, warnings: startupWarnings(config, options.now ?? new Date()) };
 }
 
@@ -445,7 +450,7 @@ function meterModelsOf(meters: unknown): { name: string; model: MeterModel }[] {
  * jobs; the catalogue has 57 registers. Far beyond that is a generated or pasted file, refused
  * before the schema walks it entry by entry.
  */
-export const listLimits = { meters: 64, jobs: 64, registersPerJob: 256, metersPerJob: 64 } as const;
+export const listLimits = { meters: 64, jobs: 64, registersPerJob: 256, metersPerJob: 64, domoticzDevices: DOMOTICZ_MAX_DEVICES } as const;
 
 /** Reports every list longer than its limit; false when there is one. */
 function checkListLengths(raw: Record<string, unknown>, problems: Problems): boolean {
@@ -458,6 +463,7 @@ function checkListLengths(raw: Record<string, unknown>, problems: Problems): boo
   };
   check(['meters'], listLimits.meters, (n) => `${n} meters; one logger reads at most ${listLimits.meters}: is this the right file?`);
   check(['jobs'], listLimits.jobs, (n) => `${n} jobs; one logger runs at most ${listLimits.jobs}: is this the right file?`);
+  check([...DOMOTICZ_SINK_PATH, 'devices'], listLimits.domoticzDevices, (n) => `${n} devices; one logger feeds at most ${listLimits.domoticzDevices}: is this the right file?`);
   if (Array.isArray(raw.jobs)) {
     raw.jobs.slice(0, listLimits.jobs).forEach((_job: unknown, j) => {
       check(['jobs', j, 'registers'], listLimits.registersPerJob, (n) => `${n} registers; a job reads at most ${listLimits.registersPerJob} (the catalogue has 57, read 8 per request): split them across jobs`);
@@ -482,6 +488,31 @@ function checkNames(raw: Record<string, unknown>, problems: Problems): void {
   });
 }
 
+/** The meters and jobs that sinks.domoticz's devices are checked against, as far as they can be read. */
+function domoticzCheckContext(raw: Record<string, unknown>): DomoticzCheckContext {
+  const meterList = Array.isArray(raw.meters) ? raw.meters : [];
+  const names = meterList.map((meter: unknown) => (isRecord(meter) && typeof meter.name === 'string' ? meter.name : null));
+  const meters = names.includes(null) ? null : (names as string[]);
+  const written: unknown = raw.jobs ?? defaultJobs(meterModelsOf(raw.meters));
+  if (meters === null || !Array.isArray(written)) return { meters, jobs: null, defaultJobs: raw.jobs === undefined };
+  const jobs: CheckedJob[] = [];
+  for (const job of written as unknown[]) {
+    if (!isRecord(job) || typeof job.name !== 'string' || !Array.isArray(job.registers)) return { meters, jobs: null, defaultJobs: false };
+    const registerIds = job.registers.flatMap((register: unknown) => {
+      if (typeof register !== 'string' && typeof register !== 'number') return [];
+      try {
+        return [resolveRegister(String(register)).id];
+      } catch (error) {
+        if (error instanceof UnknownRegisterError) return [];
+        throw error;
+      }
+    });
+    const jobMeters = Array.isArray(job.meters) ? job.meters.filter((name: unknown): name is string => typeof name === 'string') : meters;
+    jobs.push({ name: job.name, registerIds, meters: jobMeters });
+  }
+  return { meters, jobs, defaultJobs: raw.jobs === undefined };
+}
+
 /** Reports repeated names; returns the names when every entry has one (else null: nothing to check against). */
 function uniqueNames(list: unknown, key: string, what: string, why: string, problems: Problems): string[] | null {
   if (!Array.isArray(list)) return null;
@@ -500,11 +531,19 @@ function uniqueNames(list: unknown, key: string, what: string, why: string, prob
   return complete ? [...first.keys()] : null;
 }
 
-/** The PEM text of sinks.influxdb.ca_file (relative to the config file), or null; a file that is not one is a problem. */
-function caOf(raw: Record<string, unknown>, directory: string, problems: Problems): string | null {
-  const sinks = raw.sinks;
-  const influx = isRecord(sinks) ? sinks.influxdb : undefined;
-  const name = isRecord(influx) ? influx.ca_file : undefined;
+/** The sinks that take a ca_file (for an https:// url with a private CA). */
+type SinkWithCaFile = 'influxdb' | 'domoticz';
+type CaFiles = Readonly<Record<SinkWithCaFile, string | null>>;
+
+/** Each sink's ca_file read as PEM text, or null. */
+function casOf(raw: Record<string, unknown>, directory: string, problems: Problems): CaFiles {
+  return { influxdb: caOf(raw, 'influxdb', directory, problems), domoticz: caOf(raw, 'domoticz', directory, problems) };
+}
+
+/** The PEM text of sinks.<sink>.ca_file (relative to the config file), or null; a file that is not one is a problem. */
+function caOf(raw: Record<string, unknown>, sink: SinkWithCaFile, directory: string, problems: Problems): string | null {
+  const key = ['sinks', sink, 'ca_file'];
+  const name = valueAt(raw, key);
   if (typeof name !== 'string' || name === '') return null;
   const path = resolve(directory, name);
   let text: string;
@@ -512,11 +551,11 @@ function caOf(raw: Record<string, unknown>, directory: string, problems: Problem
     // A CA bundle may hold a few hundred certificates: the config's own limit fits it.
     text = readTextFile(path, MAX_CONFIG_BYTES);
   } catch (error) {
-    problems.add(['sinks', 'influxdb', 'ca_file'], `cannot read ${path}: ${describeFsError(error)}`);
+    problems.add(key, `cannot read ${path}: ${describeFsError(error)}`);
     return null;
   }
   if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
-  problems.add(['sinks', 'influxdb', 'ca_file'], `${path} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block): give the server's CA certificate in PEM form`);
+  problems.add(key, `${path} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block): give the server's CA certificate in PEM form`);
   return null;
 }
 
@@ -578,7 +617,7 @@ function writable(path: string): boolean {
 
 // --- The result --------------------------------------------------------------------------------
 
-function normalise(data: ConfigFile, file: string | null, storagePath: string, ca: string | null): AppConfig {
+function normalise(data: ConfigFile, file: string | null, storagePath: string, cas: CaFiles): AppConfig {
   const meters: MeterConfig[] = data.meters.map((meter) => ({
     name: meter.name,
     url: meter.url.trim(),
@@ -600,29 +639,81 @@ function normalise(data: ConfigFile, file: string | null, storagePath: string, c
     jobs,
     storage: { path: storagePath, retentionDays: data.storage.retention_days },
     log: { level: data.log.level },
-    sinks: sinksOf(data.sinks, ca),
+    sinks: sinksOf(data.sinks, meters.map((meter) => meter.name), cas),
   };
 }
 
-function sinksOf(sinks: ConfigFile['sinks'], ca: string | null): SinksConfig {
+function sinksOf(sinks: ConfigFile['sinks'], meters: readonly string[], cas: CaFiles): SinksConfig {
   const influx = sinks.influxdb;
-  if (influx === undefined) return {};
+  const domoticz = sinks.domoticz;
   return {
-    influxdb: {
-      url: influx.url.replace(/\/+$/, ''),
-      api: influx.api,
-      token: influx.token ?? null,
-      org: influx.org ?? null,
-      bucket: influx.bucket ?? null,
-      database: influx.database ?? null,
-      retentionPolicy: influx.retention_policy ?? null,
-      username: influx.username ?? null,
-      password: influx.password ?? null,
-      batchSize: influx.batch_size,
-      timeoutMs: influx.timeout_ms,
-      ca,
-    },
+    ...(influx === undefined ? {} : {
+      influxdb: {
+        url: influx.url.replace(/\/+$/, ''),
+        api: influx.api,
+        token: influx.token ?? null,
+        org: influx.org ?? null,
+        bucket: influx.bucket ?? null,
+        database: influx.database ?? null,
+        retentionPolicy: influx.retention_policy ?? null,
+        username: influx.username ?? null,
+        password: influx.password ?? null,
+        batchSize: influx.batch_size,
+        timeoutMs: influx.timeout_ms,
+        ca: cas.influxdb,
+      },
+    }),
+    ...(domoticz === undefined ? {} : { domoticz: domoticzSinkOf(domoticz, meters, cas.domoticz) }),
   };
+}
+
+/** The Domoticz sink as validated: the checks of domoticz.ts guarantee each value read here. */
+function domoticzSinkOf(sink: DomoticzSinkInput, meters: readonly string[], ca: string | null): DomoticzSinkConfig {
+  return {
+    url: sink.url.replace(/\/+$/, ''),
+    auth: domoticzAuthOf(sink),
+    refreshMs: sink.refresh_minutes * 60_000,
+    timeoutMs: sink.timeout_ms,
+    ca,
+    devices: sink.devices.map((device) => domoticzDeviceOf(device, meters)),
+  };
+}
+
+function domoticzAuthOf(sink: DomoticzSinkInput): DomoticzAuth {
+  switch (sink.auth) {
+    case 'none':
+      return { kind: 'none' };
+    case 'basic':
+      return { kind: 'basic', username: sink.username ?? '', password: sink.password ?? '' };
+    case 'bearer':
+      return { kind: 'bearer', token: sink.token ?? '' };
+  }
+}
+
+/** Counters of energy (Wh → kWh) and water (litres → m³) count thousandths. */
+const FIXED_COUNTER_DIVIDER = 1000;
+
+function domoticzDeviceOf(device: DomoticzDeviceInput, meters: readonly string[]): DomoticzDeviceConfig {
+  const base = { idx: device.idx, meter: deviceMeter(device.meter, meters) ?? '' };
+  const id = (register: string | number | undefined): number => resolveRegister(String(register)).id;
+  switch (device.type) {
+    case 'electric':
+      return { ...base, type: 'electric', powerRegisterId: id(device.power), energyRegisterId: id(device.energy) };
+    case 'counter': {
+      const meterType = device.meter_type ?? 'custom';
+      const custom = meterType === 'custom';
+      return {
+        ...base,
+        type: 'counter',
+        registerId: id(device.register),
+        meterType,
+        divider: custom ? device.divider ?? 1 : FIXED_COUNTER_DIVIDER,
+        unit: custom ? device.unit ?? null : null,
+      };
+    }
+    default:
+      return { ...base, type: device.type, registerId: id(device.register), unit: device.unit ?? null };
+  }
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseMeterUrl } from '../app/meter-url.js';
 import { meterModels, registerCatalogue } from '../registers/catalogue.js';
 import { resolveRegister, UnknownRegisterError } from '../registers/resolve.js';
+import type { DomoticzAuth, DomoticzCounterMeterType, DomoticzDeviceType } from './types.js';
 
 export const DEFAULT_CONFIG_FILE = 'kamstrup-logger.yaml';
 export const EXAMPLE_CONFIG_FILE = 'kamstrup-logger.example.yaml';
@@ -39,7 +40,7 @@ const NAME_MAX_LENGTH = 64;
  * and the file's content (trailing newline trimmed) becomes the value. Each also declares its
  * `<key>_file` key in its strict object (with `secretFileKey`) so that editors accept it.
  */
-export const secretKeys: readonly string[] = ['sinks.influxdb.token', 'sinks.influxdb.password'];
+export const secretKeys: readonly string[] = ['sinks.influxdb.token', 'sinks.influxdb.password', 'sinks.domoticz.token', 'sinks.domoticz.password'];
 
 /** The `<key>_file` twin of a secret key, for the strict object that holds the secret. */
 export function secretFileKey(key: string): z.ZodOptional<z.ZodString> {
@@ -227,20 +228,51 @@ export function registerProblem(input: string): string | null {
   }
 }
 
-/** Why a sink URL is not an http(s) URL; null when it is. */
-function httpUrlProblem(url: string): string | null {
+/**
+ * Why a sink URL is not an http(s) URL; null when it is. `credentials` says how the sink takes a
+ * user name, password or token instead of the URL; `example` is a URL of that sink.
+ */
+function httpUrlProblem(url: string, credentials: string, example: string): string | null {
   let parsed: URL | null = null;
   try {
     parsed = new URL(url);
   } catch {
     // reported below
   }
-  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) return `"${url}" is not an http:// or https:// URL, e.g. http://localhost:8086`;
   // Credentials in a URL end up in every message that names the server, and fetch-style clients
   // would not send them anyway; the value itself is not repeated here for the same reason.
-  if (parsed.username !== '' || parsed.password !== '') {
-    return `the url holds a user name or password (${parsed.protocol}//…@${parsed.host}): take them out of it and give them as username and password (api: v1) or token (api: v2), or their _file keys`;
+  if (parsed !== null && (parsed.username !== '' || parsed.password !== '')) {
+    return `the url holds a user name or password (${parsed.protocol}//…@${parsed.host}): take them out of it and give them as ${credentials}`;
   }
+  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) return `"${url}" is not an http:// or https:// URL, e.g. ${example}`;
+  return null;
+}
+
+function influxUrlProblem(url: string): string | null {
+  return httpUrlProblem(url, 'username and password (api: v1) or token (api: v2), or their _file keys', 'http://localhost:8086');
+}
+
+const DOMOTICZ_URL_EXAMPLE = 'http://192.168.2.253:8080';
+
+const DOMOTICZ_CREDENTIALS = 'auth: basic with username and password (or password_file), or auth: bearer with token (or token_file)';
+
+/**
+ * The client appends /json.htm?…, so the url is the server's address and nothing more. Old
+ * scripts' URLs held /json.htm and ?username=…&password=… (refused by Domoticz since 2023), and a
+ * browser's holds #/Dashboard. The query is never repeated: it may hold credentials.
+ */
+function domoticzUrlProblem(url: string): string | null {
+  const problem = httpUrlProblem(url, DOMOTICZ_CREDENTIALS, DOMOTICZ_URL_EXAMPLE);
+  if (problem !== null) return problem;
+  const parsed = new URL(url);
+  const base = parsed.pathname.replace(/\/json\.htm$/i, '').replace(/\/+$/, '');
+  const address = `${parsed.origin}${base}`;
+  if (/[?&](username|password)=/i.test(parsed.search)) {
+    return `the url holds username= or password= parameters, which Domoticz refuses since 2023: take them out (url: ${address}) and give them as ${DOMOTICZ_CREDENTIALS}`;
+  }
+  if (url.includes('?')) return `the url has a ?query (not shown: it may hold a secret): the url is only Domoticz's address (and path, behind a reverse proxy), e.g. ${address}`;
+  if (url.includes('#')) return `the url has a #fragment ("${parsed.hash}"), as a browser's address does: the url is only Domoticz's address, e.g. ${address}`;
+  if (base !== parsed.pathname.replace(/\/+$/, '')) return `leave /json.htm out of the url (the logger adds it): ${address}`;
   return null;
 }
 
@@ -298,13 +330,20 @@ const jobSchema = z
   })
   .meta({ title: 'Job', description: 'Registers to read from some meters on a cron schedule.' });
 
+/** A sink's ca_file; load.ts reads it (sinksWithCaFile). */
+const caFileSchema = z
+  .string()
+  .min(1)
+  .optional()
+  .meta({ title: 'CA certificate file', description: "For an https:// url whose certificate is self-signed or from a private CA: that CA's certificate (PEM), trusted besides the system's. A relative path is relative to the config file's directory." });
+
 export const influxApis = ['v2', 'v1'] as const;
 export const DEFAULT_INFLUX_BATCH_SIZE = 5000;
 export const DEFAULT_INFLUX_TIMEOUT_MS = 10_000;
 
 const influxdbSchema = z
   .strictObject({
-    url: checkedString(httpUrlProblem).meta({ title: 'InfluxDB URL', description: 'The server, e.g. http://localhost:8086 (InfluxDB 1.x, 2.x), http://localhost:8181 (InfluxDB 3), http://localhost:8428 (VictoriaMetrics).' }),
+    url: checkedString(influxUrlProblem).meta({ title: 'InfluxDB URL', description: 'The server, e.g. http://localhost:8086 (InfluxDB 1.x, 2.x), http://localhost:8181 (InfluxDB 3), http://localhost:8428 (VictoriaMetrics).' }),
     api: z.enum(influxApis).default('v2').meta({
       title: 'Write API',
       description: 'v2: token, org and bucket through /api/v2/write (InfluxDB 2.x, 3.x, 1.8+, VictoriaMetrics). v1: database, retention_policy, username and password through /write (InfluxDB 1.x, including the 1.6 of Debian and Raspberry Pi OS). Default v2.',
@@ -324,11 +363,7 @@ const influxdbSchema = z
     timeout_ms: wholeNumber('timeout_ms', 100, 600_000)
       .default(DEFAULT_INFLUX_TIMEOUT_MS)
       .meta({ title: 'Request timeout (ms)', description: `How long one request (a write, or a check) may take, answer included. Default ${DEFAULT_INFLUX_TIMEOUT_MS}.` }),
-    ca_file: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ title: 'CA certificate file', description: "For an https:// url whose certificate is self-signed or from a private CA: that CA's certificate (PEM), trusted besides the system's. A relative path is relative to the config file's directory." }),
+    ca_file: caFileSchema,
   })
   .superRefine((sink, ctx) => {
     if (sink.api === 'v2' && sink.bucket === undefined) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'api v2 writes to a bucket: set bucket (or use api: v1 with a database)' });
@@ -338,6 +373,70 @@ const influxdbSchema = z
     }
   })
   .meta({ title: 'InfluxDB', description: 'Delivers every reading to InfluxDB (or VictoriaMetrics) from the store, exactly once per point, through any outage.' });
+
+export const domoticzAuthKinds = ['none', 'basic', 'bearer'] as const satisfies readonly DomoticzAuth['kind'][];
+export const domoticzDeviceTypes = ['electric', 'temperature', 'custom', 'usage', 'counter', 'waterflow', 'percentage', 'text', 'alert'] as const satisfies readonly DomoticzDeviceType[];
+export const domoticzCounterMeterTypes = ['energy', 'water', 'custom'] as const satisfies readonly DomoticzCounterMeterType[];
+export const DEFAULT_DOMOTICZ_REFRESH_MINUTES = 55;
+export const DEFAULT_DOMOTICZ_TIMEOUT_MS = DEFAULT_INFLUX_TIMEOUT_MS;
+/** A heat meter feeds about seven tiles; far more is a generated or pasted list. */
+export const DOMOTICZ_MAX_DEVICES = 200;
+/** Domoticz keeps idx in a signed 32-bit integer. */
+const DOMOTICZ_MAX_IDX = 2_147_483_647;
+
+const domoticzDeviceSchema = z
+  .strictObject({
+    idx: wholeNumber('idx', 1, DOMOTICZ_MAX_IDX).meta({ title: 'Device idx', description: "The device's idx in Domoticz (Setup → Devices, column Idx; `kamstrup-logger domoticz setup` prints it). Unique." }),
+    type: z.enum(domoticzDeviceTypes).meta({
+      title: 'Device type',
+      description:
+        'What the Domoticz device is: electric (Electric Instant+Counter: power and energy), temperature, custom (Custom sensor), usage (Usage Electric: power), counter (Counter RFXMeter), waterflow, percentage, text, alert (the info code).',
+    }),
+    register: registerSchema.optional().meta({ title: 'Register', description: 'The register that feeds the device (every type but electric): a catalogue name, label or id.' }),
+    power: registerSchema.optional().meta({ title: 'Power register (electric)', description: 'Electric devices: the power register, sent in W (e.g. power).' }),
+    energy: registerSchema.optional().meta({ title: 'Energy register (electric)', description: "Electric devices: the energy register, sent in Wh whatever the meter's energy unit (e.g. heat_energy)." }),
+    meter: z.string().min(1).optional().meta({ title: 'Meter', description: 'The name of the meter whose readings feed the device; required when the config has several meters.' }),
+    meter_type: z.enum(domoticzCounterMeterTypes).optional().meta({
+      title: 'Counter meter type (counter)',
+      description: 'Counters: energy (an energy register, sent in Wh, divider 1000), water (a volume register, sent in litres, divider 1000) or custom (any numeric register × divider).',
+    }),
+    divider: wholeNumber('divider', 1, 1_000_000)
+      .optional()
+      .meta({ title: 'Divider (custom counter)', description: "Custom counters: the counter's divider in Domoticz; the value × divider is sent as a whole count. Default 1." }),
+    unit: z.string().min(1).max(64).optional().meta({ title: 'Unit label (custom)', description: "Custom sensors and custom counters: the unit Domoticz shows. Default for a custom sensor: the register's unit." }),
+  })
+  .meta({ title: 'Domoticz device', description: 'One Domoticz device and the register(s) that feed it.' });
+
+const domoticzSchema = z
+  .strictObject({
+    url: checkedString(domoticzUrlProblem).meta({ title: 'Domoticz URL', description: `The Domoticz server, http:// or https://, e.g. ${DOMOTICZ_URL_EXAMPLE}; never with credentials in it.` }),
+    auth: z.enum(domoticzAuthKinds).default('none').meta({
+      title: 'Authentication',
+      description:
+        'none: the logger\'s address is in Domoticz\'s Trusted Networks (Setup → Settings → Security). basic: username and password of a Domoticz User account (over plain HTTP, enable "Allow Basic-Auth authentication over plain HTTP"). bearer: token, an OAuth2 access token. Default none.',
+    }),
+    username: z.string().min(1).optional().meta({ title: 'User (basic)', description: 'auth: basic: a Domoticz account with the User right (a Viewer cannot update devices).' }),
+    password: z.string().min(1).optional().meta({ title: 'Password (basic)', description: 'auth: basic: better given as password_file or KAMSTRUP_SINKS__DOMOTICZ__PASSWORD_FILE.' }),
+    password_file: secretFileKey('password'),
+    token: z.string().min(1).optional().meta({ title: 'Access token (bearer)', description: 'auth: bearer: an OAuth2 access token; better given as token_file or KAMSTRUP_SINKS__DOMOTICZ__TOKEN_FILE.' }),
+    token_file: secretFileKey('token'),
+    refresh_minutes: wholeNumber('refresh_minutes', 1, 1440)
+      .default(DEFAULT_DOMOTICZ_REFRESH_MINUTES)
+      .meta({
+        title: 'Refresh (minutes)',
+        description: `A device's newest value is sent again when Domoticz last got it longer ago than this (Domoticz marks a sensor timed out after 60 minutes without an update). Default ${DEFAULT_DOMOTICZ_REFRESH_MINUTES}.`,
+      }),
+    timeout_ms: wholeNumber('timeout_ms', 100, 600_000)
+      .default(DEFAULT_DOMOTICZ_TIMEOUT_MS)
+      .meta({ title: 'Request timeout (ms)', description: `How long one request may take, answer included. Default ${DEFAULT_DOMOTICZ_TIMEOUT_MS}.` }),
+    ca_file: caFileSchema,
+    devices: z
+      .array(domoticzDeviceSchema)
+      .max(DOMOTICZ_MAX_DEVICES, { error: (issue) => `${Array.isArray(issue.input) ? issue.input.length : 'too many'} devices; one logger feeds at most ${DOMOTICZ_MAX_DEVICES}: is this the right file?` })
+      .default([])
+      .meta({ title: 'Devices', description: 'The Domoticz devices to keep on their newest value; `kamstrup-logger domoticz setup` creates them and prints this list.' }),
+  })
+  .meta({ title: 'Domoticz', description: "Keeps Domoticz devices on each one's newest reading (Domoticz takes no timestamps, so old readings are never replayed)." });
 
 export const configSchema = z
   .strictObject({
@@ -375,9 +474,9 @@ export const configSchema = z
       .prefault({})
       .meta({ title: 'Logging', description: 'JSON lines on stdout; human-readable on a terminal or with --pretty.' }),
     sinks: z
-      .strictObject({ influxdb: influxdbSchema.optional() })
+      .strictObject({ influxdb: influxdbSchema.optional(), domoticz: domoticzSchema.optional() })
       .prefault({})
-      .meta({ title: 'Sinks', description: 'Where readings are delivered from the store. Each configured sink gets every reading, oldest first, through any outage.' }),
+      .meta({ title: 'Sinks', description: "Where readings are delivered from the store, through any outage: InfluxDB gets every reading, oldest first; Domoticz each device's newest value." }),
   })
   .meta({
     title: 'kamstrup-logger configuration',
@@ -390,3 +489,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ConfigFile = z.output<typeof configSchema>;
 export type MeterInput = z.output<typeof meterSchema>;
 export type JobInput = z.output<typeof jobSchema>;
+export type DomoticzSinkInput = z.output<typeof domoticzSchema>;
+export type DomoticzDeviceInput = z.output<typeof domoticzDeviceSchema>;

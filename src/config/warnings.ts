@@ -2,6 +2,7 @@
 
 import { registerById } from '../registers/catalogue.js';
 import { readGaps } from './schedule.js';
+import { DEFAULT_DOMOTICZ_REFRESH_MINUTES } from './schema.js';
 import type { AppConfig } from './types.js';
 
 /** MULTICAL 40x IR ports switch off after about 30 minutes without use. */
@@ -70,6 +71,27 @@ export function startupWarnings(config: AppConfig, now: Date): string[] {
       const they = unlisted.length === 1 ? 'it' : 'they';
       warnings.push(`job "${job.name}" reads ${list.join(', ')} from meter "${meterName}", which the catalogue does not list for ${model}: ${they} will probably come back missing`);
     }
+  }
+  warnings.push(...domoticzWarnings(config));
+  return warnings;
+}
+
+/** Domoticz marks a sensor as timed out, and leaves gaps in its graphs, after this long without an update. */
+export const DOMOTICZ_SENSOR_TIMEOUT_MINUTES = 60;
+
+function domoticzWarnings(config: AppConfig): string[] {
+  const sink = config.sinks.domoticz;
+  if (sink === undefined) return [];
+  const warnings: string[] = [];
+  if (sink.devices.length === 0) {
+    const file = config.file ?? 'FILE';
+    warnings.push(`sinks.domoticz has no devices, so nothing is sent to Domoticz: run \`kamstrup-logger domoticz setup --config ${file}\` to create them and print the devices: list to paste`);
+  }
+  const refreshMinutes = sink.refreshMs / 60_000;
+  if (refreshMinutes >= DOMOTICZ_SENSOR_TIMEOUT_MINUTES) {
+    warnings.push(
+      `sinks.domoticz.refresh_minutes is ${refreshMinutes}: Domoticz marks a sensor as timed out, and leaves gaps in its graphs, after ${DOMOTICZ_SENSOR_TIMEOUT_MINUTES} minutes without an update; set it below ${DOMOTICZ_SENSOR_TIMEOUT_MINUTES} (the default is ${DEFAULT_DOMOTICZ_REFRESH_MINUTES})`,
+    );
   }
   return warnings;
 }

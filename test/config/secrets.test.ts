@@ -17,12 +17,37 @@ import { configError, minimal, monday, tempDir } from './helpers.js';
 
 after(killAll);
 
-/** An InfluxDB v1 sink: every secret key of the schema has its place in it. */
+/** An InfluxDB v1 sink, for the credentials in a url. */
 const withSink = `${minimal}sinks:\n  influxdb:\n    url: http://127.0.0.1:8086\n    api: v1\n    database: heat\n`;
 
-/** What a secret needs beside it to be valid: a password goes with a username. */
-function companionsOf(key: string): Record<string, string> {
-  return key === 'password' ? { username: 'logger' } : {};
+interface SinkWithSecrets {
+  /** What the sink needs to be valid. */
+  readonly base: Record<string, string>;
+  /** What a secret needs beside it (a password goes with a username). */
+  readonly companions: (key: string) => Record<string, string>;
+  /** Where the secret is in the resolved config (camelCase). */
+  readonly resolvedPath: (key: string) => KeyPath;
+}
+
+const sinksWithSecrets: Readonly<Record<string, SinkWithSecrets>> = {
+  influxdb: {
+    base: { url: 'http://127.0.0.1:8086', api: 'v1', database: 'heat' },
+    companions: (key) => (key === 'password' ? { username: 'logger' } : {}),
+    resolvedPath: (key) => ['sinks', 'influxdb', key],
+  },
+  domoticz: {
+    base: { url: 'http://127.0.0.1:8080' },
+    companions: (key) => (key === 'password' ? { auth: 'basic', username: 'logger' } : { auth: 'bearer' }),
+    resolvedPath: (key) => ['sinks', 'domoticz', 'auth', key],
+  },
+};
+
+/** The sink that holds a secret key. */
+function sinkOf(path: KeyPath): SinkWithSecrets & { readonly name: string } {
+  const name = String(path[1]);
+  const sink = sinksWithSecrets[name];
+  assert.ok(path[0] === 'sinks' && path.length === 3 && sink !== undefined, `a new secret key needs its place in sinksWithSecrets: ${formatKey(path)}`);
+  return { name, ...sink };
 }
 
 /** A secret key's path, list indices taken as the first entry ('meters.*.password' → meters[0].password). */
@@ -30,11 +55,12 @@ function pathOf(pattern: string): KeyPath {
   return pattern.split('.').map((segment) => (segment === '*' ? 0 : segment));
 }
 
-/** The YAML of `withSink` with `lines` added to the mapping that holds the secret (it must be the sink). */
+/** The YAML of the secret's sink with `lines` (and the secret's companions) added. */
 function sinkYaml(path: KeyPath, lines: Record<string, string>): string {
-  assert.deepEqual(path.slice(0, -1), ['sinks', 'influxdb'], 'a new secret key needs its place in withSink');
+  const sink = sinkOf(path);
   const key = String(path[path.length - 1]);
-  return withSink + Object.entries({ ...companionsOf(key), ...lines }).map(([key, value]) => `    ${key}: ${value}\n`).join('');
+  const entries = Object.entries({ ...sink.base, ...sink.companions(key), ...lines });
+  return `${minimal}sinks:\n  ${sink.name}:\n${entries.map(([key, value]) => `    ${key}: ${value}\n`).join('')}`;
 }
 
 function load(yaml: string, env: Record<string, string>): ReturnType<typeof loadConfig> {
@@ -63,17 +89,18 @@ for (const pattern of secretKeys) {
   const path = pathOf(pattern);
   const key = String(path[path.length - 1]);
   const variable = `${envName(path)}_FILE`;
+  const resolved = sinkOf(path).resolvedPath(key);
 
   describe(`the secret ${formatKey(path)} from a file`, () => {
     it(`${variable} sets it, and beats the YAML's ${key} and its ${key}_file`, () => {
       const fromEnv = secretFile('from-the-variable\n');
-      assert.equal(resolvedAt(load(sinkYaml(path, {}), { [variable]: fromEnv }).config, path), 'from-the-variable');
-      assert.equal(resolvedAt(load(sinkYaml(path, { [key]: 'from-the-yaml' }), { [variable]: fromEnv }).config, path), 'from-the-variable');
+      assert.equal(resolvedAt(load(sinkYaml(path, {}), { [variable]: fromEnv }).config, resolved), 'from-the-variable');
+      assert.equal(resolvedAt(load(sinkYaml(path, { [key]: 'from-the-yaml' }), { [variable]: fromEnv }).config, resolved), 'from-the-variable');
       // The YAML's file is not even read: the variable wins.
-      assert.equal(resolvedAt(load(sinkYaml(path, { [`${key}_file`]: '/nonexistent/secret' }), { [variable]: fromEnv }).config, path), 'from-the-variable');
+      assert.equal(resolvedAt(load(sinkYaml(path, { [`${key}_file`]: '/nonexistent/secret' }), { [variable]: fromEnv }).config, resolved), 'from-the-variable');
       // And the plain variable beats the YAML's file the same way.
-      assert.equal(resolvedAt(load(sinkYaml(path, { [`${key}_file`]: '/nonexistent/secret' }), { [envName(path)]: 'plain' }).config, path), 'plain');
-      assert.equal(resolvedAt(load(sinkYaml(path, { [`${key}_file`]: secretFile('from-the-yaml-file\n') }), {}).config, path), 'from-the-yaml-file');
+      assert.equal(resolvedAt(load(sinkYaml(path, { [`${key}_file`]: '/nonexistent/secret' }), { [envName(path)]: 'plain' }).config, resolved), 'plain');
+      assert.equal(resolvedAt(load(sinkYaml(path, { [`${key}_file`]: secretFile('from-the-yaml-file\n') }), {}).config, resolved), 'from-the-yaml-file');
     });
 
     it(`refuses a ${variable} whose file is missing, a directory, empty, too large or not UTF-8, naming the variable and the path`, () => {
@@ -117,14 +144,15 @@ for (const pattern of secretKeys) {
     it(`never shows the value of ${formatKey(path)} in a problem`, () => {
       const secret = '20251234567';
       const holder = envName(path.slice(0, -1));
-      const companions = Object.entries(companionsOf(key)).map(([k, v]) => `${k}: ${v}, `).join('');
+      const sink = sinkOf(path);
+      const mapping = Object.entries({ ...sink.base, ...sink.companions(key) }).map(([k, v]) => `${k}: "${v}", `).join('');
       const attempts: { yaml: string; env: Record<string, string> }[] = [
         { yaml: sinkYaml(path, { [key]: secret }), env: {} },
         { yaml: sinkYaml(path, { [key]: `[${secret}]` }), env: {} },
         { yaml: sinkYaml(path, { [key]: `{ value: ${secret} }` }), env: {} },
-        { yaml: minimal, env: { [holder]: `{url: "http://127.0.0.1:8086", api: v1, database: heat, ${companions}${key}: ${secret}}` } },
+        { yaml: minimal, env: { [holder]: `{${mapping}${key}: ${secret}}` } },
         // A mapping the environment gives that is no YAML is text, and may hold the secret too.
-        { yaml: minimal, env: { [holder]: `{url: "http://127.0.0.1:8086", ${key}: ${secret}` } },
+        { yaml: minimal, env: { [holder]: `{${mapping}${key}: ${secret}` } },
       ];
       for (const { yaml, env } of attempts) {
         const error = configError(() => load(yaml, env));
