@@ -112,13 +112,14 @@ function checkDevice(device: Record<string, unknown>, path: KeyPath, context: Do
   checkKeysOfType(device, type, meterType, path, report);
 
   const roles: readonly RegisterRole[] = type === 'electric' ? ['power', 'energy'] : ['register'];
+  // Only registers that fit are checked against the jobs: one problem at a time per key.
   const registers = new Map<RegisterRole, RegisterRef>();
   for (const role of roles) {
     const ref = resolved(device[role]);
     if (ref === null) continue;
-    registers.set(role, ref);
     const problem = fitProblem(type, type === 'counter' ? meterType : undefined, role, ref);
     if (problem !== null) report([...path, role], problem);
+    else registers.set(role, ref);
   }
 
   const meter = checkMeter(device.meter, path, context, report);
@@ -148,11 +149,11 @@ function checkKeysOfType(device: Record<string, unknown>, type: DomoticzDeviceTy
   const fixedCounter = type === 'counter' && meterType !== undefined && meterType !== 'custom' ? meterType : undefined;
   const shows = fixedCounter === 'energy' ? 'kWh' : 'm³';
   if (has('divider')) {
-    if (fixedCounter !== undefined) report(at('divider'), `an ${fixedCounter} counter's divider is always 1000 (it shows ${shows}); divider is for counters with meter_type: custom`);
+    if (fixedCounter !== undefined) report(at('divider'), `${anOf(fixedCounter)} counter's divider is always 1000 (it shows ${shows}); divider is for counters with meter_type: custom`);
     else if (type !== 'counter') report(at('divider'), `divider is for counter devices with meter_type: custom; ${aDevice(type)} has none`);
   }
   if (has('unit')) {
-    if (fixedCounter !== undefined) report(at('unit'), `an ${fixedCounter} counter shows ${shows}; unit is for custom devices and counters with meter_type: custom`);
+    if (fixedCounter !== undefined) report(at('unit'), `${anOf(fixedCounter)} counter shows ${shows}; unit is for custom devices and counters with meter_type: custom`);
     else if (type !== 'counter' && type !== 'custom') report(at('unit'), `unit is for custom devices and counters with meter_type: custom; ${aDevice(type)} shows Domoticz's own unit`);
   }
 }
@@ -309,9 +310,14 @@ function checkReadByOneJob(
   report(path, `${names} are read by different jobs of meter "${meter}" (${readers.join('; ')}): an electric device is updated from one job run that holds both, so read both in one job`);
 }
 
+/** "an energy", "a water", "a usage". */
+function anOf(word: string): string {
+  return `${/^[aeio]/.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 /** "a temperature device", "an alert device". */
 function aDevice(type: DomoticzDeviceType): string {
-  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} device`;
+  return `${anOf(type)} device`;
 }
 
 function isOneOf<T extends string>(value: unknown, options: readonly T[]): value is T {

@@ -59,7 +59,8 @@ export function show(value: unknown): string {
 function wholeNumber(what: string, min: number, max: number): z.ZodNumber {
   const range = `a whole number from ${min} to ${max}`;
   return z
-    .number({ error: (issue) => `${what} takes ${range}, not ${show(issue.input)}` })
+    // A missing one gets the generic issue, which load.ts words as "missing" with the key's description.
+    .number({ error: (issue) => (issue.input === undefined ? undefined : `${what} takes ${range}, not ${show(issue.input)}`) })
     .int({ error: (issue) => `${show(issue.input)} is not a whole number; ${what} takes ${range}` })
     .min(min, { error: (issue) => `${show(issue.input)} is out of range; ${what} takes ${range}` })
     .max(max, { error: (issue) => `${show(issue.input)} is out of range; ${what} takes ${range}` });
