@@ -16,8 +16,13 @@
 // - addhardware, createdevice (no hardware check, ERR for a custom sensor without sensoroptions),
 //   setused (the meter type changes only with `name`), gethardware, adduser, updateuser,
 //   getusers, storesettings (WebLocalNetworks, AllowPlainBasicAuth), 404 for any other `type`.
-// Not modelled: the settings dump of getsettings (only its status and title) and the device
-// types the recording never created (Usage, Percentage, Alert: createdevice answers ERR).
+// - createdevice of the types the recording never created follows Domoticz's own source
+//   (domoticz/domoticz at 85308e91e: main/SQLHelper.cpp CreateDevice for the initial value,
+//   main/WebServer.cpp GetJSonDevices for what getdevices shows, main/RFXNames.cpp for the
+//   Type/SubType names): Usage (Electric) 0xF801 starts at "0", shows "%g Watt"; Percentage
+//   0xF306 starts at "0.0", shows "%g%"; Alert 0xF316 starts at nvalue 0 "No Alert!", shows its
+//   svalue (or the level's word when empty) with Level = nvalue capped at 4.
+// Not modelled: the settings dump of getsettings (only its status and title).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -60,7 +65,7 @@ interface Hardware {
   readonly port: number;
 }
 
-type DeviceKind = 'temperature' | 'electric' | 'custom' | 'waterflow' | 'rfxmeter' | 'incremental' | 'text';
+type DeviceKind = 'temperature' | 'electric' | 'custom' | 'waterflow' | 'rfxmeter' | 'incremental' | 'text' | 'usage' | 'percentage' | 'alert';
 
 interface Device {
   readonly idx: number;
@@ -89,7 +94,22 @@ const deviceKinds: ReadonlyMap<number, DeviceKind> = new Map([
   [0x7100, 'rfxmeter'],
   [0xf31c, 'incremental'],
   [0xf313, 'text'],
+  [0xf801, 'usage'],
+  [0xf306, 'percentage'],
+  [0xf316, 'alert'],
 ]);
+
+/** What createdevice stores first, per kind (CSQLHelper::CreateDevice). */
+const initialSvalues: Readonly<Partial<Record<DeviceKind, string>>> = {
+  temperature: '0.0',
+  electric: '0;0',
+  text: '',
+  percentage: '0.0',
+  alert: 'No Alert!',
+};
+
+/** Get_Alert_Desc (main/RFXNames.cpp): an alert's word when its svalue is empty. */
+const alertWords = ['undefined', 'normal', 'warning', 'alert', 'alarm'];
 
 /** Commands Domoticz answers without authentication. */
 const openCommands = new Set(['getversion', 'getauth', 'logincheck']);
@@ -379,7 +399,7 @@ export class DomoticzServer {
       kind,
       hardwareIdx: Number(query.get('idx')),
       name: query.get('sensorname') ?? '',
-      svalue: kind === 'temperature' ? '0.0' : kind === 'electric' ? '0;0' : kind === 'text' ? '' : '0',
+      svalue: initialSvalues[kind] ?? '0',
       nvalue: 0,
       sensorUnit: options?.slice(2) ?? '',
       switchType: 0,
@@ -448,6 +468,14 @@ export class DomoticzServer {
         return { ...general('Custom Sensor', 'Custom'), Image: 'Custom', SensorType: 1, SensorUnit: device.sensorUnit, Data: `${cG(atof(device.svalue))} ${device.sensorUnit}` };
       case 'waterflow':
         return { ...general('Waterflow', 'moisture'), Image: 'Moisture', Data: `${cG(atof(device.svalue))} l/min` };
+      case 'usage':
+        return { ...base, ID: (0x82000 + device.idx).toString(16).toUpperCase(), Type: 'Usage', SubType: 'Electric', TypeImg: 'current', Data: `${cG(atof(device.svalue))} Watt` };
+      case 'percentage':
+        return { ...general('Percentage', 'hardware'), Data: `${cG(atof(device.svalue))}%` };
+      case 'alert': {
+        const level = Math.min(4, device.nvalue);
+        return { ...general('Alert', 'Alert', (0x82000 + device.idx).toString(16).toUpperCase()), HaveTimeout: false, Level: level, Data: device.svalue !== '' ? device.svalue : (alertWords[level] ?? 'unknown level') };
+      }
       case 'text':
         // A text device has no notifications.
         return { ...general('Text', 'text'), ShowNotifications: false, Data: device.svalue };
