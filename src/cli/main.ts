@@ -16,6 +16,7 @@ import { backfillCommand } from './backfill.js';
 import { exportCommand } from './export.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
+import { domoticzCommand } from './domoticz.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .version(packageJson.version)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [runCommand(), statusCommand(), exportCommand(), backfillCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand()]) {
+  for (const command of [runCommand(), statusCommand(), exportCommand(), backfillCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand(), domoticzCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return program;
