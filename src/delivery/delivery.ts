@@ -78,6 +78,8 @@ export class Delivery {
   private confirmed: IdRange[] = [];
   /** Ends the idle wait in progress: wake() was called. */
   private idle: AbortController | null = null;
+  /** wake() was called while the loop was busy: its next idle wait is skipped. */
+  private woken = false;
   /** A newest-per-key sink's held keys as last reported, by key: each reason is logged once. */
   private readonly reportedHolds = new Map<string, string>();
 
@@ -122,11 +124,12 @@ export class Delivery {
     if (!current?.points.length) this.markConfirmed();
     const batch = current ?? this.nextBatch();
     if (batch.points.length === 0) {
-      if (this.whileIdle() === 0) {
+      if (this.whileIdle() === 0 && !this.woken) {
         this.idle = new AbortController();
         await this.sleep(this.pollMs, AbortSignal.any([signal, this.idle.signal]));
         this.idle = null;
       }
+      this.woken = false;
       return null;
     }
     // Settled into a value at once: a write that fails while the next batch is read must not
@@ -157,7 +160,8 @@ export class Delivery {
    * instead of at its next poll, so a tile shows a new value within milliseconds.
    */
   wake(): void {
-    this.idle?.abort();
+    if (this.idle) this.idle.abort();
+    else this.woken = true;
   }
 
   /**
