@@ -12,10 +12,11 @@ import { registerById, resolveRegister, UnknownRegisterError, type RegisterDefin
 import { DomoticzClient } from '../sinks/domoticz/client.js';
 import {
   checkDevices,
+  checkResult,
   COUNTER_SWITCH_TYPES,
   DOMOTICZ_DEVICE_TYPES,
-  deviceRegisters,
   deviceTypeLabel,
+  registerNames,
   type DomoticzCommands,
 } from '../sinks/domoticz/device-check.js';
 import { configOption, loadConfigOrExit } from './config-option.js';
@@ -70,9 +71,9 @@ function checkCommand(): Command {
           String(device.idx),
           found === null ? '-' : found.name,
           deviceTypeLabel(device),
-          deviceRegisters(device),
+          registerNames(device),
           found === null ? '-' : `${found.type} / ${found.subType}`,
-          problem === null ? 'ok' : problem.kind === 'missing' ? 'missing' : problem.kind === 'wrong-type' ? 'wrong type' : 'wrong settings',
+          checkResult(problem),
         ]);
         process.stdout.write(`${formatColumns([['idx', 'name', 'type', 'registers', 'Domoticz type', 'result'], ...rows])}\n`);
         const problems = checks.flatMap(({ problem }) => (problem === null ? [] : [problem.message]));

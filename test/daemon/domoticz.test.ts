@@ -290,8 +290,13 @@ describe('the daemon with a Domoticz sink', () => {
     await stop(daemon);
 
     assert.equal(udevices(double, wrong).length, 1, 'the wrong idx is requested once, then held');
-    const reports = daemon.logs.filter((record) => record.msg.includes(`idx ${wrong}`));
-    assert.equal(reports.length, 1, `reported once:\n${logText(reports)}`);
+    const mentions = daemon.logs.filter((record) => record.msg.includes(`idx ${wrong}`));
+    // The start-up device check names it missing (a warning), the refused update reports it once (an error).
+    const [checked, ...moreChecks] = mentions.filter((record) => record.level === 'warn');
+    assert.ok(checked !== undefined && moreChecks.length === 0, `the start-up check names it once:\n${logText(mentions)}`);
+    assert.match(checked.msg, new RegExp(`idx ${wrong} waterflow \\(flow\\): missing`));
+    const reports = mentions.filter((record) => record.level !== 'warn');
+    assert.equal(reports.length, 1, `reported once:\n${logText(mentions)}`);
     const [report] = reports;
     assert.equal(report?.level, 'error');
     assert.match(report?.msg ?? '', /device idx 99 \(waterflow, register flow \(74\)\)/, 'names the idx, the type and the register');
@@ -302,6 +307,9 @@ describe('the daemon with a Domoticz sink', () => {
     assertExit(status, 0);
     const line = status.stdout.split('\n').find((l) => l.trim().startsWith(`idx=${wrong} `));
     assert.match(line ?? '', /: REFUSED since .*"status":"ERR"/, `status shows the wrong idx refused:\n${status.stdout}`);
+    // status also reads every device back (the short form of `domoticz check`): the wrong idx is named missing.
+    assert.match(status.stdout, /domoticz: 1 of 4 devices in Domoticz at \S+ need attention/, `status runs the device check:\n${status.stdout}`);
+    assert.match(status.stdout, new RegExp(`^ {4}idx ${wrong} waterflow \\(flow\\): missing: Domoticz has no device with idx ${wrong}`, 'm'));
   });
 
   it('on a 401 with auth none says to add Trusted Networks once, keeps the data, and sends the newest values once they are added (after a restart)', async () => {

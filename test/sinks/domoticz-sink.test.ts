@@ -104,7 +104,7 @@ describe('the Domoticz sink', () => {
     assert.equal(error.kind, 'rejected');
     assert.equal(
       error.message,
-      `Domoticz at ${server.url} refused the update of device idx 9 (temperature, register t2 (87)) ("status":"ERR"): check in Domoticz that idx 9 exists and is a Temperature device (\`kamstrup-logger domoticz check --config FILE\` shows it); this device is not sent again until its entry in the config changes`,
+      `Domoticz at ${server.url} refused the update of device idx 9 (temperature, register t2 (87)) ("status":"ERR"): check in Domoticz that idx 9 exists and is a Temperature device (\`kamstrup-logger domoticz check --config FILE\` shows it)`,
     );
     await dz.write(['{"idx":2,"nvalue":0,"svalue":"41.5"}']);
   });
@@ -123,8 +123,23 @@ describe('the Domoticz sink', () => {
   it('check(): null when all is well; otherwise the problem in words, never a rejection', async () => {
     const server = await domoticz();
     assert.equal(await sink(server.url).check(), null);
-    const missing = await sink(server.url, { devices: [{ idx: 44, type: 'counter', meter: 'home', registerId: 68, meterType: 'water', divider: 1000, unit: null }] }).check();
-    assert.equal(missing, `Domoticz at ${server.url} has no device idx 44 (counter, meter_type water, register volume (68)): create it (\`kamstrup-logger domoticz setup --config FILE\`) or put the idx of an existing Counter (RFXMeter) device in the config`);
+    // Every device is read back, as `domoticz check` does: a missing one and one of the wrong type
+    // are both named, after the first, with what to do; the device that is right is not listed.
+    const problems = await sink(server.url, {
+      devices: [
+        devices[0] ?? assert.fail(),
+        { idx: 44, type: 'counter', meter: 'home', registerId: 68, meterType: 'water', divider: 1000, unit: null },
+        { idx: 2, type: 'waterflow', meter: 'home', registerId: 74, unit: null },
+      ],
+    }).check();
+    assert.equal(
+      problems,
+      [
+        `2 of 3 devices in Domoticz at ${server.url} need attention (\`kamstrup-logger domoticz check --config FILE\` shows them all):`,
+        'idx 44 counter (water) (volume): missing: Domoticz has no device with idx 44: check the idx under Setup → Devices, or create a Counter device (`kamstrup-logger domoticz setup` does) and put its idx in the config',
+        'idx 2 waterflow (flow): wrong type: idx 2 ("T1") is a Temp / LaCrosse TX3 device, but a waterflow device needs a Waterflow (General / Waterflow): Domoticz would store the values and show nonsense. Point the config at a Waterflow device, or change this device\'s type in the config to match',
+      ].join('\n    '),
+    );
     server.settings.trustedNetworks = '';
     assert.match((await sink(server.url).check()) ?? '', /answered 401 Unauthorized: Domoticz asks for credentials: add this machine's address to Setup → Settings → Security → Trusted Networks/);
     server.settings.allowPlainBasicAuth = true;

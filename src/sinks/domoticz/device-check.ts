@@ -6,6 +6,7 @@
 
 import type { DomoticzCounterMeterType, DomoticzDeviceConfig, DomoticzDeviceType } from '../../config/index.js';
 import { registerById } from '../../registers/index.js';
+import { deviceRegisters } from './devices.js';
 
 /** The one call of the Domoticz client the check needs. */
 export interface DomoticzCommands {
@@ -81,9 +82,10 @@ export interface DeviceCheck {
 }
 
 /** Register names of a device, in the config's order ("power, heat_energy"). */
-export function deviceRegisters(device: DomoticzDeviceConfig): string {
-  const ids = device.type === 'electric' ? [device.powerRegisterId, device.energyRegisterId] : [device.registerId];
-  return ids.map((id) => registerById(id)?.name ?? `register ${id}`).join(', ');
+export function registerNames(device: DomoticzDeviceConfig): string {
+  return deviceRegisters(device)
+    .map((id) => registerById(id)?.name ?? `register ${id}`)
+    .join(', ');
 }
 
 /** "counter (water)" for counters, the type otherwise. */
@@ -176,12 +178,16 @@ function mismatch(device: DomoticzDeviceConfig, found: FoundDevice): DeviceProbl
   return null;
 }
 
-/** For `status`: one line per device, "ok" or the problem and what to do. */
+/** A check's result in a word or two: "ok", "missing", "wrong type", "wrong settings". */
+export function checkResult(problem: DeviceProblem | null): string {
+  if (problem === null) return 'ok';
+  return problem.kind === 'missing' ? 'missing' : problem.kind === 'wrong-type' ? 'wrong type' : 'wrong settings';
+}
+
+/** For `status` and the daemon's start: one line per device, "ok" or the problem and what to do. */
 export function summarizeChecks(checks: readonly DeviceCheck[]): string[] {
   return checks.map(({ device, problem }) => {
-    const head = `idx ${device.idx} ${deviceTypeLabel(device)} (${deviceRegisters(device)})`;
-    if (problem === null) return `${head}: ok`;
-    const word = problem.kind === 'missing' ? 'missing' : problem.kind === 'wrong-type' ? 'wrong type' : 'wrong settings';
-    return `${head}: ${word}: ${problem.message}`;
+    const head = `idx ${device.idx} ${deviceTypeLabel(device)} (${registerNames(device)}): ${checkResult(problem)}`;
+    return problem === null ? head : `${head}: ${problem.message}`;
   });
 }

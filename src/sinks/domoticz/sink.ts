@@ -3,27 +3,15 @@
 // per payload over DomoticzClient. Domoticz answers "status":"ERR" to an idx it does not have, so
 // a refusal is a configuration error of that one device: it is named with what to check.
 
-import type { DomoticzDeviceConfig, DomoticzDeviceType, DomoticzSinkConfig } from '../../config/index.js';
+import type { DomoticzDeviceConfig, DomoticzSinkConfig } from '../../config/index.js';
 import { SinkError, type NewestValueSink } from '../../delivery/sink.js';
 import type { MeterModel } from '../../registers/index.js';
 import type { KeyedPayload, PayloadRun } from '../../store/index.js';
 import { DomoticzClient } from './client.js';
+import { checkDevices, DOMOTICZ_DEVICE_TYPES, summarizeChecks } from './device-check.js';
 import { describeDevice, DomoticzRenderer } from './devices.js';
 
 export const DOMOTICZ_SINK = 'domoticz';
-
-/** The names Domoticz shows for each device type (Setup → Devices, column Type/SubType). */
-const DOMOTICZ_TYPE_NAMES: Readonly<Record<DomoticzDeviceType, string>> = {
-  electric: 'Electric (Instant+Counter)',
-  temperature: 'Temperature',
-  custom: 'Custom Sensor',
-  usage: 'Usage (Electric)',
-  counter: 'Counter (RFXMeter)',
-  waterflow: 'Waterflow',
-  percentage: 'Percentage',
-  text: 'Text',
-  alert: 'Alert',
-};
 
 interface DevicePayload {
   readonly idx: number;
@@ -76,17 +64,17 @@ class DomoticzSink implements NewestValueSink {
     }
   }
 
-  /** Never rejects: Domoticz answers, the credentials work and the first device exists, or the problem in words. */
+  /**
+   * Never rejects: Domoticz answers, the credentials work, and every configured device exists and
+   * is of the type it is fed as (the short form of `domoticz check`), or the problems in words.
+   */
   async check(): Promise<string | null> {
     try {
       await this.client.command('getversion');
-      const [first] = this.devices.values();
-      if (first === undefined) return null;
-      const answer = await this.client.command('getdevices', { rid: first.idx });
-      if (!Array.isArray(answer['result']) || answer['result'].length === 0) {
-        return `${this.description} has no ${describeDevice(first)}: create it (\`kamstrup-logger domoticz setup --config FILE\`) or put the idx of an existing ${DOMOTICZ_TYPE_NAMES[first.type]} device in the config`;
-      }
-      return null;
+      const checks = await checkDevices(this.client, [...this.devices.values()]);
+      const problems = summarizeChecks(checks.filter(({ problem }) => problem !== null));
+      if (problems.length === 0) return null;
+      return [`${problems.length} of ${checks.length} devices in ${this.description} need attention (\`kamstrup-logger domoticz check --config FILE\` shows them all):`, ...problems].join('\n    ');
     } catch (error) {
       return error instanceof Error ? error.message : `checking ${this.description} failed unexpectedly: ${String(error)}`;
     }
@@ -99,10 +87,10 @@ class DomoticzSink implements NewestValueSink {
   private refused(idx: number, error: SinkError): SinkError {
     const device = this.devices.get(idx);
     const what = device === undefined ? `device idx ${idx}` : describeDevice(device);
-    const type = device === undefined ? 'a device of the configured type' : `a ${DOMOTICZ_TYPE_NAMES[device.type]} device`;
+    const type = device === undefined ? 'a device of the configured type' : `a ${DOMOTICZ_DEVICE_TYPES[device.type].tile} device`;
     return new SinkError(
       'rejected',
-      `${this.description} refused the update of ${what} ("status":"ERR"): check in Domoticz that idx ${idx} exists and is ${type} (\`kamstrup-logger domoticz check --config FILE\` shows it); this device is not sent again until its entry in the config changes`,
+      `${this.description} refused the update of ${what} ("status":"ERR"): check in Domoticz that idx ${idx} exists and is ${type} (\`kamstrup-logger domoticz check --config FILE\` shows it)`,
       { status: error.status, cause: error },
     );
   }
