@@ -56,8 +56,8 @@ export class RunWriter {
     private readonly renderers: ReadonlyMap<number, PayloadRenderer>,
   ) {
     this.insertRun = db.prepare(
-      `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count, simulated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertReading = db.prepare(
       `INSERT INTO readings (run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
@@ -105,6 +105,7 @@ export class RunWriter {
         run.error,
         run.missing.length > 0 ? JSON.stringify(run.missing) : null,
         run.readings.length,
+        run.simulated === true ? 1 : 0,
       ).lastInsertRowid,
     );
     let first = 0;

@@ -23,6 +23,7 @@ interface RunRow {
   readonly error: string | null;
   readonly missing: string | null;
   readonly readingCount: number;
+  readonly simulated: 0 | 1;
 }
 
 /**
@@ -32,7 +33,7 @@ interface RunRow {
  */
 const MAX_RUNS_WALKED = 24;
 
-const runColumns = `id, read_at AS readAt, finished_at AS finishedAt, outcome, error, missing, reading_count AS readingCount`;
+const runColumns = `id, read_at AS readAt, finished_at AS finishedAt, outcome, error, missing, reading_count AS readingCount, simulated`;
 
 export class StatusReader {
   private readonly meters: Statement<[], MeterRow>;
@@ -107,5 +108,6 @@ function summary(run: RunRow): RunSummary {
     error: run.error,
     readingCount: run.readingCount,
     missing: run.missing === null ? [] : (JSON.parse(run.missing) as number[]),
+    simulated: run.simulated === 1,
   };
 }

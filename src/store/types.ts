@@ -94,6 +94,8 @@ export interface JobRunInput {
   /** Register ids the meter left out (it does not have them). */
   readonly missing: readonly number[];
   readonly readings: readonly RegisterReading[];
+  /** Recorded by `simulate --history` from the simulator's model, not read from a meter (default false). */
+  readonly simulated?: boolean;
 }
 
 export interface RecordedRun {
@@ -146,6 +148,8 @@ export interface RunSummary {
   readonly error: string | null;
   readonly readingCount: number;
   readonly missing: readonly number[];
+  /** Recorded by `simulate --history`, not read from a meter. */
+  readonly simulated: boolean;
 }
 
 export interface JobStatus {

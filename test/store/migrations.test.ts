@@ -149,6 +149,31 @@ const seeds: Record<number, { seed(db: Database): void; check(store: Store): voi
       assert.deepEqual(store.heldEntries('domoticz'), [{ key: 'idx=99', state: 'refused', reason: 'no device idx 99' }]);
     },
   },
+  5: {
+    // A run that simulate --history recorded, and a real one after it.
+    seed(db) {
+      db.exec(`
+        INSERT INTO meters (id, name, model, serial) VALUES (1, 'home', 'multical-402', 70000402);
+        INSERT INTO jobs (id, name) VALUES (1, 'live'), (2, 'statistics');
+        INSERT INTO registers (id, name) VALUES (60, 'heat_energy');
+        INSERT INTO units (code, symbol) VALUES (2, 'kWh');
+        INSERT INTO runs (id, meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count, simulated)
+          VALUES (1, 1, 1, 1768212000000, 1768212000100, 'ok', NULL, NULL, 1, 1),
+                 (2, 1, 2, 1768212300000, 1768212300100, 'ok', NULL, NULL, 1, 0);
+        INSERT INTO readings (run_id, register_id, value, unit_code, mantissa, exponent, negative, text)
+          VALUES (1, 60, '55648', 2, 55648, 0, 0, NULL), (2, 60, '55649', 2, 55649, 0, 0, NULL);
+      `);
+    },
+    check(store) {
+      assert.deepEqual(
+        store.status().jobs.map((j) => [j.job, j.lastRun.simulated]),
+        [
+          ['live', true],
+          ['statistics', false],
+        ],
+      );
+    },
+  },
 };
 
 function sha256(path: string): string {
