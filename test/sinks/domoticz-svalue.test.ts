@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   ALERT_LEVEL,
-  MULTICAL_601_INFO_FLAGS,
   SvalueError,
   alertUpdate,
   counterUpdate,
@@ -15,6 +14,7 @@ import {
   waterflowUpdate,
   type DeviceUpdate,
 } from '../../src/sinks/domoticz/svalue.js';
+import { MULTICAL_601_INFO_FLAGS } from '../../src/registers/index.js';
 import { DomoticzServer } from '../support/domoticz-server.js';
 
 const GJ = 0x08, MWH = 0x03, KWH = 0x02, GCAL = 0x0c, WH = 0x01, KW = 0x16, W = 0x15, C = 0x25, K = 0x26, LH = 0x29, M3H = 0x2a, M3 = 0x28, L = 0x27, DATE = 0x30, NONE = 0x00;

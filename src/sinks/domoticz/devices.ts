@@ -7,17 +7,15 @@
 // 5-minute log, so a drop shows as a huge negative use and spoils the day's statistics).
 
 import type { DomoticzCounterDevice, DomoticzDeviceConfig, DomoticzElectricDevice } from '../../config/index.js';
-import { meterModels, registerById, type MeterModel } from '../../registers/index.js';
+import { infoFlagsOf, meterModels, registerById, type InfoFlag, type MeterModel } from '../../registers/index.js';
 import type { KeyedPayload, NewestValueRenderer, PayloadReading, PayloadRun } from '../../store/index.js';
 import {
-  ALERT_LEVEL,
   alertUpdate,
   counterUpdate,
   customCounterUpdate,
   customUpdate,
   electricUpdate,
   infoTextUpdate,
-  MULTICAL_601_INFO_FLAGS,
   percentageUpdate,
   SvalueError,
   temperatureUpdate,
@@ -25,46 +23,12 @@ import {
   usageUpdate,
   waterflowUpdate,
   type DeviceUpdate,
-  type InfoFlag,
 } from './svalue.js';
 
 export const DOMOTICZ_FORMAT = 'domoticz-udevice/1';
 
 /** The info register (kmp-protocol.md §8): its code is decoded into words on text and alert devices. */
 const INFO_REGISTER = 99;
-
-/**
- * MULTICAL 403 info bits as read over KMP (technical description, kmp-protocol.md §8): sensor and
- * flow faults stop energy counting (warnings); the pulse inputs' external alarms are whatever the
- * installer wired to them (a leak detector), so alarms.
- */
-export const MULTICAL_403_INFO_FLAGS: readonly InfoFlag[] = [
-  { bit: 8, words: 't1 above measuring range or disconnected', level: ALERT_LEVEL.warning },
-  { bit: 16, words: 't2 above measuring range or disconnected', level: ALERT_LEVEL.warning },
-  { bit: 32, words: 't1 below measuring range or short-circuited', level: ALERT_LEVEL.warning },
-  { bit: 64, words: 't2 below measuring range or short-circuited', level: ALERT_LEVEL.warning },
-  { bit: 128, words: 'invalid temperature difference', level: ALERT_LEVEL.warning },
-  { bit: 256, words: 'air in flow sensor V1', level: ALERT_LEVEL.warning },
-  { bit: 16384, words: 'pulse input A external alarm', level: ALERT_LEVEL.alarm },
-  { bit: 32768, words: 'pulse input B external alarm', level: ALERT_LEVEL.alarm },
-];
-
-/**
- * The info flags of a model. The 402's own table is in none of our sources (kmp-protocol.md §8):
- * its flags, like those of every model without a table, are shown by number ("flag 8") rather
- * than guessed from another model's.
- */
-export function infoFlagsOf(model: MeterModel): readonly InfoFlag[] {
-  switch (model) {
-    case 'multical-601':
-    case 'multical-602':
-      return MULTICAL_601_INFO_FLAGS;
-    case 'multical-403':
-      return MULTICAL_403_INFO_FLAGS;
-    default:
-      return [];
-  }
-}
 
 /** The register ids a device is fed from, power before energy for an electric device. */
 export function deviceRegisters(device: DomoticzDeviceConfig): readonly number[] {

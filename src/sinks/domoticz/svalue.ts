@@ -6,6 +6,7 @@
 // scaled with BigInt arithmetic on the reading's text, never through a binary float.
 
 import { isDateTimeUnit, unitSymbol } from '../../kmp/index.js';
+import { infoCodeSeverity, infoCodeWords, type InfoFlag, type InfoSeverity } from '../../registers/index.js';
 import { canonicalConversion, type CanonicalUnit } from '../canonical-units.js';
 
 /** A reading as the store keeps it: the exact decimal text, its unit byte, a date register's text. */
@@ -207,46 +208,6 @@ export const ALERT_LEVEL = { unknown: 0, normal: 1, notice: 2, warning: 3, alarm
 
 export type AlertLevel = (typeof ALERT_LEVEL)[keyof typeof ALERT_LEVEL];
 
-export interface InfoFlag {
-  readonly bit: number;
-  readonly words: string;
-  readonly level: AlertLevel;
-}
-
-/**
- * MULTICAL 601/602 info flags (installation and user manual, docs/kmp-protocol.md §8). Leaks and
- * bursts are alarms; a sensor or flow meter fault is a warning (energy stops counting); a past
- * supply interruption is a notice.
- */
-export const MULTICAL_601_INFO_FLAGS: readonly InfoFlag[] = [
-  { bit: 1, words: 'supply voltage was interrupted', level: ALERT_LEVEL.notice },
-  { bit: 4, words: 'T2 outside measuring range', level: ALERT_LEVEL.warning },
-  { bit: 8, words: 'T1 outside measuring range', level: ALERT_LEVEL.warning },
-  { bit: 16, words: 'V1 communication error', level: ALERT_LEVEL.warning },
-  { bit: 32, words: 'T3 outside measuring range', level: ALERT_LEVEL.warning },
-  { bit: 64, words: 'leak in the cold-water system', level: ALERT_LEVEL.alarm },
-  { bit: 128, words: 'V2 wrong pulse figure', level: ALERT_LEVEL.warning },
-  { bit: 256, words: 'leak in the heating system', level: ALERT_LEVEL.alarm },
-  { bit: 512, words: 'burst in the heating system', level: ALERT_LEVEL.alarm },
-  { bit: 1024, words: 'V2 communication error', level: ALERT_LEVEL.warning },
-  { bit: 2048, words: 'V1 wrong pulse figure', level: ALERT_LEVEL.warning },
-  { bit: 4096, words: 'V1 signal too weak (air)', level: ALERT_LEVEL.warning },
-  { bit: 8192, words: 'V2 signal too weak (air)', level: ALERT_LEVEL.warning },
-  { bit: 16384, words: 'V1 wrong flow direction', level: ALERT_LEVEL.warning },
-  { bit: 32768, words: 'V2 wrong flow direction', level: ALERT_LEVEL.warning },
-];
-
-/** The info code as words: each set flag by its meaning, or by its number where `flags` has none. */
-export function infoCodeWords(code: bigint, flags: readonly InfoFlag[]): string {
-  if (code === 0n) return 'OK';
-  const words: string[] = [];
-  for (let bit = 1n; bit <= code; bit <<= 1n) {
-    if ((code & bit) === 0n) continue;
-    words.push(flags.find((flag) => BigInt(flag.bit) === bit)?.words ?? `flag ${bit}`);
-  }
-  return words.join(', ');
-}
-
 function infoCode(reading: SvalueReading, device: string): bigint {
   const value = parse(reading, device);
   if (value.units < 0n || value.units % pow10(value.scale) !== 0n) {
@@ -260,17 +221,15 @@ export function infoTextUpdate(reading: SvalueReading, flags: readonly InfoFlag[
   return { nvalue: 0, svalue: infoCodeWords(infoCode(reading, 'text'), flags) };
 }
 
+/** Domoticz's level for each severity of the worst flag set. */
+const ALERT_LEVEL_OF: Readonly<Record<InfoSeverity, AlertLevel>> = { notice: ALERT_LEVEL.notice, warning: ALERT_LEVEL.warning, alarm: ALERT_LEVEL.alarm };
+
 /**
  * Alert: nvalue the level of the worst flag set (1 when none is; a flag `flags` does not know is a
  * warning, as its meaning is unknown), svalue the flags in words.
  */
 export function alertUpdate(reading: SvalueReading, flags: readonly InfoFlag[]): DeviceUpdate {
   const code = infoCode(reading, 'alert');
-  let level: AlertLevel = ALERT_LEVEL.normal;
-  for (let bit = 1n; bit <= code; bit <<= 1n) {
-    if ((code & bit) === 0n) continue;
-    const flagLevel = flags.find((flag) => BigInt(flag.bit) === bit)?.level ?? ALERT_LEVEL.warning;
-    if (flagLevel > level) level = flagLevel;
-  }
-  return { nvalue: level, svalue: infoCodeWords(code, flags) };
+  const severity = infoCodeSeverity(code, flags);
+  return { nvalue: severity === null ? ALERT_LEVEL.normal : ALERT_LEVEL_OF[severity], svalue: infoCodeWords(code, flags) };
 }
