@@ -38,7 +38,7 @@ export function interpolate(query: string, values: Interpolation): string {
     .replaceAll('$__interval', formatInterval(values.intervalMs))
     .replaceAll('${tz:raw}', values.timeZone)
     .replace(/\$\{meter\}|\$meter\b/g, regexFormat(values.meters));
-  if (/\$(?!tag_|col\b)/.test(result)) throw new Error(`a variable Grafana would fill is left in: ${result}`);
+  if (/\$(?!tag_|col\b|\/)/.test(result)) throw new Error(`a variable Grafana would fill is left in: ${result}`);
   return result;
 }
 
