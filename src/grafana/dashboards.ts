@@ -122,7 +122,7 @@ export const live: Dashboard = dashboard(
           type: 'stat',
           title: 'Info code',
           description:
-            '0 is OK. MULTICAL 601/602 and 403 flags are named; a sum of several flags (other than 601/602\'s 12) and any flag of other models (402: no published table) show as the number: see docs/kmp-protocol.md §8',
+            '0 is OK. MULTICAL 601/602 and 403 flags are named; a sum of several flags (other than 601/602\'s 12) and any flag of other models (402: no published table) show as the number (a sum of flags: add up the single flags)',
           width: 12,
           height: 4,
           queries: [{ query: `SELECT last("info") FROM "${MEASUREMENT}" WHERE ${METER_FILTER} AND $timeFilter GROUP BY "meter", "model"`, alias: '$tag_meter ($tag_model)' }],
