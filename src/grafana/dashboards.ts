@@ -5,7 +5,7 @@
 // Consumption panels are plain selects of the logger's own per-period figures
 // (kamstrup_consumption): InfluxQL cannot group by calendar month, so no panel does arithmetic.
 
-import { ALERT_LEVEL, infoCodeWords, MULTICAL_601_INFO_FLAGS, type AlertLevel, type InfoFlag } from '../sinks/domoticz/svalue.js';
+import { infoCodeSeverity, infoCodeWords, MULTICAL_403_INFO_FLAGS, MULTICAL_601_INFO_FLAGS, type InfoFlag, type InfoSeverity } from '../registers/index.js';
 import {
   BARS,
   CONSUMPTION_MEASUREMENT,
@@ -53,19 +53,7 @@ function stat(title: string, field: string, unit: Unit, extra: Partial<PanelSpec
 // ---------------------------------------------------------------------------------------------
 // Live
 
-/** MULTICAL 403 info flags (technical description, bit format as read over KMP; docs/kmp-protocol.md §8). */
-export const MULTICAL_403_INFO_FLAGS: readonly InfoFlag[] = [
-  { bit: 8, words: 't1 above measuring range or disconnected', level: ALERT_LEVEL.warning },
-  { bit: 16, words: 't2 above measuring range or disconnected', level: ALERT_LEVEL.warning },
-  { bit: 32, words: 't1 below measuring range or short-circuited', level: ALERT_LEVEL.warning },
-  { bit: 64, words: 't2 below measuring range or short-circuited', level: ALERT_LEVEL.warning },
-  { bit: 128, words: 'invalid temperature difference', level: ALERT_LEVEL.warning },
-  { bit: 256, words: 'V1 air', level: ALERT_LEVEL.warning },
-  { bit: 16384, words: 'pulse input A external alarm', level: ALERT_LEVEL.alarm },
-  { bit: 32768, words: 'pulse input B external alarm', level: ALERT_LEVEL.alarm },
-];
-
-const levelColours: Readonly<Record<AlertLevel, string>> = { 0: 'text', 1: 'green', 2: 'yellow', 3: 'orange', 4: 'red' };
+const severityColours: Readonly<Record<InfoSeverity, string>> = { notice: 'yellow', warning: 'orange', alarm: 'red' };
 
 /** 0 is OK; any other code shows as its number, in red, where no mapping names it. */
 const infoOk: ValueMapping[] = [
@@ -80,8 +68,8 @@ const infoOk: ValueMapping[] = [
 function infoMappings(flags: readonly InfoFlag[], sums: readonly number[] = []): ValueMapping[] {
   const options: Record<string, { text: string; color: string; index: number }> = {};
   for (const [index, code] of [...flags.map((flag) => flag.bit), ...sums].entries()) {
-    const worst = flags.filter((flag) => (flag.bit & code) !== 0).reduce<AlertLevel>((level, flag) => (flag.level > level ? flag.level : level), ALERT_LEVEL.normal);
-    options[String(code)] = { text: infoCodeWords(BigInt(code), flags), color: levelColours[worst], index: index + 2 };
+    const worst = infoCodeSeverity(BigInt(code), flags);
+    options[String(code)] = { text: infoCodeWords(BigInt(code), flags), color: worst === null ? 'green' : severityColours[worst], index: index + 2 };
   }
   return [...infoOk, { type: 'value', options }];
 }
