@@ -1,12 +1,14 @@
-# The logger on the current Node LTS. better-sqlite3 compiles from source where no prebuilt
-# binary can be fetched, so the build stage has python3, make and g++.
-FROM node:22-bookworm-slim AS build
+# The logger on the current Node LTS: 26 (Active LTS since October 2026; better-sqlite3 12.11
+# supports it), on Debian 13, the base the Node images default to since 26. better-sqlite3
+# compiles from source where no prebuilt binary can be fetched, so the build stage has
+# python3, make and g++.
+FROM node:26-trixie-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:26-trixie-slim
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
