@@ -3,7 +3,7 @@
 // agreeing on org, bucket, database and token, and the logger's health check judging a real store.
 
 import assert from 'node:assert/strict';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
@@ -161,6 +161,49 @@ describe('the services together', () => {
       assert.equal(dependsOn.influxdb.condition, 'service_healthy');
     }
     for (const name of Object.keys(compose.services)) assert.ok(isMap(service(compose, name).healthcheck), `${name} has no health check`);
+  });
+});
+
+describe("the logger's start", () => {
+  const temp = tempDir('kamstrup-start-');
+  after(() => temp.remove());
+
+  /** Runs the service's command with a `node` that only notes its arguments; returns them, one call a line. */
+  async function start(env: Readonly<Record<string, string>>): Promise<string[]> {
+    const log = join(temp.dir, 'calls.log');
+    writeFileSync(log, '');
+    const fakeNode = join(temp.dir, 'node');
+    writeFileSync(fakeNode, `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\n`);
+    chmodSync(fakeNode, 0o755);
+    const svc = service(compose, 'kamstrup-logger');
+    assert.deepEqual(svc.entrypoint, ['/bin/sh', '-c']);
+    assert.ok(Array.isArray(svc.command) && svc.command.length === 1, 'the command is one shell script');
+    const script = String(svc.command[0]).replaceAll('$$', '$');
+    const result = await runProgram('/bin/sh', ['-c', script], { env: cleanEnv({ ...env, PATH: `${temp.dir}:${process.env.PATH ?? ''}` }) });
+    assert.equal(result.code, 0, result.stderr);
+    return readFileSync(log, 'utf8').trim().split('\n');
+  }
+
+  const run = 'bin/kamstrup-logger run --no-pretty';
+  const base = { KAMSTRUP_CONFIG: 'config/compose.yaml' };
+
+  it('records simulated history into an empty store on the simulator, then runs the daemon', async () => {
+    const calls = await start({ ...base, KAMSTRUP_STORAGE__PATH: join(temp.dir, 'none.sqlite') });
+    assert.equal(calls.length, 2, calls.join('\n'));
+    assert.match(calls[0] ?? '', /^bin\/kamstrup-logger simulate --history \d+ --config config\/compose\.yaml$/);
+    assert.match(calls[1] ?? '', new RegExp(`${run}$`));
+  });
+
+  it('only runs the daemon once the store exists', async () => {
+    const storage = join(temp.dir, 'kamstrup.sqlite');
+    writeFileSync(storage, '');
+    const calls = await start({ ...base, KAMSTRUP_STORAGE__PATH: storage });
+    assert.deepEqual(calls.map((call) => call.endsWith(run)), [true]);
+  });
+
+  it('never simulates history for a real head', async () => {
+    const calls = await start({ ...base, KAMSTRUP_STORAGE__PATH: join(temp.dir, 'none.sqlite'), KAMSTRUP_METERS__0__URL: '/dev/ttyUSB0' });
+    assert.deepEqual(calls.map((call) => call.endsWith(run)), [true]);
   });
 });
 
