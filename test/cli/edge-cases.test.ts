@@ -39,9 +39,10 @@ describe('edge cases', { concurrency: true }, () => {
     async () => {
       const url = await run(['read', '--meter', `${SIM}?pace=1&baud=0`, '60']);
       assertExit(url, 2);
-      const fault = await run(['simulate', '--listen', 'tcp://127.0.0.1:0', '--fault-every', '0'], { timeoutMs: 2000 });
+      // A simulator that started would serve until killed: the bound only has to outlast a slow start.
+      const fault = await run(['simulate', '--listen', 'tcp://127.0.0.1:0', '--fault-every', '0'], { timeoutMs: 30_000 });
       assertExit(fault, 2);
-      const result = await run(['simulate', '--listen', 'tcp://127.0.0.1:0', '--pace', '--baud', '0'], { timeoutMs: 2000 });
+      const result = await run(['simulate', '--listen', 'tcp://127.0.0.1:0', '--pace', '--baud', '0'], { timeoutMs: 30_000 });
       assertExit(result, 2);
       assert.match(result.stderr, /--baud/);
     },
