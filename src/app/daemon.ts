@@ -7,9 +7,9 @@ import { MeterSession } from '../acquisition/meter-session.js';
 import { scheduleCron, type ScheduledTask } from '../acquisition/scheduler.js';
 import type { AppConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
-import { lockDatabase, Store } from '../store/index.js';
+import { lockDatabase } from '../store/index.js';
 import { connectMeter } from './connect-meter.js';
-import { createSinks } from './sinks.js';
+import { createSinks, openRecordingStore } from './sinks.js';
 import { Delivery } from '../delivery/delivery.js';
 
 const DAY_MS = 86_400_000;
@@ -41,8 +41,7 @@ export type DaemonExit =
 
 export async function runDaemon({ config, logger, signal, force }: DaemonOptions): Promise<DaemonExit> {
   const sinks = createSinks(config);
-  // Each sink renders a run as it is recorded, so a backlog is stored ready to send.
-  const store = Store.open(config.storage.path, { sinks: sinks.map((sink) => sink.name), renderers: Object.fromEntries(sinks.map((sink) => [sink.name, sink])) });
+  const store = openRecordingStore(config.storage.path, sinks);
   // One daemon per database, claimed once the file exists (the store creates it): a second one
   // would store every run twice and share the meters' lines. Readers (status, export) and
   // backfill, which reads no meter and shares the outbox by transactions, need no claim.

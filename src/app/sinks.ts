@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/index.js';
 import type { Sink } from '../delivery/sink.js';
 import { createDomoticzSink } from '../sinks/domoticz/sink.js';
 import { createInfluxSink } from '../sinks/influxdb/sink.js';
+import { Store } from '../store/index.js';
 
 export function createSinks(config: Pick<AppConfig, 'sinks' | 'meters'>): Sink[] {
   const sinks: Sink[] = [];
@@ -11,4 +12,12 @@ export function createSinks(config: Pick<AppConfig, 'sinks' | 'meters'>): Sink[]
   // The info code's flags differ per model: the renderer decodes them by the meter's.
   if (config.sinks.domoticz) sinks.push(createDomoticzSink(config.sinks.domoticz, new Map(config.meters.map((meter) => [meter.name, meter.model]))));
   return sinks;
+}
+
+/**
+ * The store as the daemon writes it: each run queued for every sink, rendered by each as it is
+ * recorded, so a backlog is stored ready to send. `simulate --history` records through it too.
+ */
+export function openRecordingStore(path: string, sinks: readonly Sink[]): Store {
+  return Store.open(path, { sinks: sinks.map((sink) => sink.name), renderers: Object.fromEntries(sinks.map((sink) => [sink.name, sink])) });
 }

@@ -5,8 +5,11 @@ import { energyUnits } from '../simulator/multical-402.js';
 import { buildSimulator, simulatorLimits, SimulatorOptionError } from '../simulator/options.js';
 import { serveSimulatorOverPty } from '../simulator/pty-server.js';
 import { serveSimulatorOverTcp } from '../simulator/tcp-server.js';
+import { MAX_HISTORY_DAYS } from '../app/simulate-history.js';
+import { configOption } from './config-option.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { wholeNumber } from './meter-options.js';
+import { historyHelp, simulateHistory } from './simulate-history.js';
 
 interface SimulateOptions {
   listen?: string;
@@ -22,11 +25,20 @@ interface SimulateOptions {
   serial?: number;
   energyUnit?: string;
   speed?: number;
+  history?: number;
+  config: string;
+  meter?: string;
+  every: string[];
+  force?: boolean;
+  ifEmpty?: boolean;
 }
+
+/** What serving sets and history takes from the config's meter URL instead. */
+const servingOnly = ['listen', 'pty', 'pace', 'baud', 'turnaroundMs', 'echo', 'faultEvery', 'seed', 'serial', 'energyUnit', 'speed'] as const;
 
 export function simulateCommand(): Command {
   return new Command('simulate')
-    .description('serve a simulated MULTICAL 402 to other programs, over TCP or on a pseudo-terminal')
+    .description('serve a simulated MULTICAL 402 to other programs, over TCP or on a pseudo-terminal; or record simulated history into a store (--history)')
     .option('--listen <url>', 'serve as a raw TCP bridge, e.g. tcp://127.0.0.1:2002')
     .option('--pty <path>', 'serve on a pseudo-terminal linked at this path, e.g. /tmp/ttyKAM (needs socat)')
     .addOption(new Option('--model <model>', 'the meter to simulate').choices(['multical-402']).default('multical-402'))
@@ -40,18 +52,43 @@ export function simulateCommand(): Command {
     .addOption(new Option('--serial <n>', 'serial number the meter reports').argParser(wholeNumber('--serial', 0, simulatorLimits.serialNumber)))
     .addOption(new Option('--energy-unit <unit>', 'unit of the heat energy register').choices([...energyUnits]))
     .addOption(new Option('--speed <factor>', 'simulated seconds per real second').argParser(speedFactor))
+    .addOption(new Option('--history <days>', 'record DAYS of simulated history ending now into the config\'s store (see below)').argParser(wholeNumber('--history', 1, MAX_HISTORY_DAYS)))
+    .addOption(configOption())
+    .option('--meter <name>', 'with --history: only this configured meter (default: every one)')
+    .addOption(new Option('--every <[job=]duration>', 'with --history: at most one run of each job (or of this job) per duration, e.g. 5m, statistics=1h; repeatable').argParser(collectWhole).default([]))
+    .option('--force', 'with --history: record even where the store holds real readings of the meter')
+    .option('--if-empty', 'with --history: record nothing for a meter the store holds any run of')
     .addHelpText(
       'after',
       `
-Runs until interrupted (Ctrl-C or SIGTERM). Prints one line per endpoint once it is ready.
+Serving runs until interrupted (Ctrl-C or SIGTERM). Prints one line per endpoint once it is ready.
 
 Examples:
   kamstrup-logger simulate --listen tcp://127.0.0.1:2002 --pace
   kamstrup-logger simulate --pty /tmp/ttyKAM --echo --fault crc-error --fault-every 3
-  kamstrup-logger read --meter tcp://127.0.0.1:2002 heat_energy power`,
+  kamstrup-logger read --meter tcp://127.0.0.1:2002 heat_energy power
+${historyHelp}`,
     )
-    .action(async (options: SimulateOptions) => {
-      if (!options.listen && !options.pty) throw new CliError(ExitCode.usage, 'simulate needs --listen tcp://HOST:PORT, --pty PATH, or both');
+    .action(async (options: SimulateOptions, command: Command) => {
+      if (options.history !== undefined) {
+        const serving = servingOnly.filter((key) => options[key] !== undefined);
+        if (serving.length > 0 || options.fault.length > 0) {
+          throw new CliError(ExitCode.usage, '--history records into the store and serves nothing: leave out --listen, --pty and the line options; the seed, serial and energy unit come from the meter\'s sim:// URL in the config');
+        }
+        await simulateHistory({
+          history: options.history,
+          config: options.config,
+          configGiven: command.getOptionValueSource('config') !== 'default',
+          ...(options.meter !== undefined && { meter: options.meter }),
+          every: options.every,
+          force: options.force ?? false,
+          ifEmpty: options.ifEmpty ?? false,
+        });
+        return;
+      }
+      const historyOnly = [options.meter !== undefined && '--meter', options.every.length > 0 && '--every', options.force === true && '--force', options.ifEmpty === true && '--if-empty'].filter((flag) => flag !== false);
+      if (historyOnly.length > 0) throw new CliError(ExitCode.usage, `${historyOnly.join(', ')} go with --history DAYS`);
+      if (!options.listen && !options.pty) throw new CliError(ExitCode.usage, 'simulate needs --listen tcp://HOST:PORT, --pty PATH, or both (or --history DAYS to record history)');
       const { meter, line } = simulatorOrUsageError(
         {
           echo: options.echo ?? false,
@@ -114,6 +151,10 @@ function parseListenUrl(text: string): { host: string; port: number } {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',')];
+}
+
+function collectWhole(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function speedFactor(value: string): number {

@@ -29,7 +29,7 @@ export interface LocalDay {
   readonly day: number;
 }
 
-function dayAfter({ year, month, day }: LocalDay, days = 1): LocalDay {
+export function dayAfter({ year, month, day }: LocalDay, days = 1): LocalDay {
   const date = new Date(Date.UTC(year, month - 1, day + days));
   return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
 }

@@ -28,6 +28,12 @@ export interface Multical402Options {
   readonly speed?: number;
   /** Wall clock, injectable for tests. */
   readonly now?: () => number;
+  /**
+   * The counters hold their base values at the start of this instant's year (default: the
+   * start's). `simulate --history` starts years earlier and passes the present, so that its
+   * history ends exactly where a simulator started this year continues.
+   */
+  readonly baseYearOf?: number;
 }
 
 /** Kamstrup does not publish a type code for the 402 in the sources used here: the simulator uses its own. */
@@ -71,6 +77,25 @@ function emptyStatistics(): PeriodStatistics {
   };
 }
 
+/** The cumulative registers. */
+interface Counters {
+  energyKwh: number;
+  volumeM3: number;
+  m3T1: number;
+  m3T2: number;
+  hours: number;
+}
+
+/** A meter installed years ago: the counters at the base year's start, a history behind them. */
+function baseCounters(seed: number): Counters {
+  const volumeM3 = 1_900 + (seed % 100) * 3;
+  return { energyKwh: 48_000 + (seed % 1000) * 7, volumeM3, m3T1: volumeM3 * 62, m3T2: volumeM3 * 38, hours: 26_280 };
+}
+
+function newYearOf(time: number): number {
+  return new Date(new Date(time).getFullYear(), 0, 1).getTime();
+}
+
 interface Instant {
   powerKw: number;
   flowLh: number;
@@ -86,12 +111,11 @@ export class SimulatedMultical402 {
   private readonly wallClock: () => number;
   private readonly startedAt: number;
   private readonly simulatedStart: number;
-  private time: number;
-  private energyKwh: number;
-  private volumeM3: number;
-  private m3T1 = 0;
-  private m3T2 = 0;
-  private hours: number;
+  private time = 0;
+  private counters: Counters;
+  private readonly base: { readonly at: number; readonly counters: Counters };
+  /** Whether reaching the base year's start sets the counters to their base values. */
+  private snapAtBase = false;
   private infoEvents = 3;
   private hour = { flow: 0, power: 0, t1: 0, t2: 0, steps: 0 };
   private month = emptyStatistics();
@@ -108,16 +132,38 @@ export class SimulatedMultical402 {
     this.wallClock = options.now ?? Date.now;
     this.startedAt = this.wallClock();
     this.simulatedStart = this.startedAt;
-    // A meter installed years ago: counters start at the new year with a history behind them,
-    // and the year so far is simulated so the statistics registers hold real extremes.
-    const newYear = new Date(new Date(this.startedAt).getFullYear(), 0, 1).getTime();
-    this.time = newYear;
-    this.energyKwh = 48_000 + (this.seed % 1000) * 7;
-    this.volumeM3 = 1_900 + (this.seed % 100) * 3;
-    this.m3T1 = this.volumeM3 * 62;
-    this.m3T2 = this.volumeM3 * 38;
-    this.hours = 26_280;
+    // The year so far is simulated from its start, so the statistics registers hold real extremes.
+    this.base = { at: newYearOf(options.baseYearOf ?? this.startedAt), counters: baseCounters(this.seed) };
+    const begin = Math.min(newYearOf(this.startedAt), this.base.at);
+    this.counters = { ...this.base.counters };
+    if (begin < this.base.at) {
+      // The years before the base year once to learn their use, then again from counters that
+      // much lower, so they reach the base values at its start.
+      this.restart(begin, this.base.counters);
+      this.advanceTo(this.base.at);
+      const used = this.counters;
+      const b = this.base.counters;
+      this.restart(begin, {
+        energyKwh: 2 * b.energyKwh - used.energyKwh,
+        volumeM3: 2 * b.volumeM3 - used.volumeM3,
+        m3T1: 2 * b.m3T1 - used.m3T1,
+        m3T2: 2 * b.m3T2 - used.m3T2,
+        hours: 2 * b.hours - used.hours,
+      });
+      this.snapAtBase = true;
+    } else {
+      this.restart(begin, this.base.counters);
+    }
     this.advanceTo(this.startedAt);
+  }
+
+  private restart(at: number, counters: Counters): void {
+    this.time = at;
+    this.counters = { ...counters };
+    this.hour = { flow: 0, power: 0, t1: 0, t2: 0, steps: 0 };
+    this.month = emptyStatistics();
+    this.year = emptyStatistics();
+    this.periodOf = { year: -1, month: -1 };
   }
 
   /** Simulated time now, as epoch milliseconds. */
@@ -146,7 +192,8 @@ export class SimulatedMultical402 {
     this.advanceTo(time);
     const now = this.instant(time);
     const date = new Date(time);
-    const energy = this.encodedEnergy(this.energyKwh);
+    const energy = this.encodedEnergy(this.counters.energyKwh);
+    const c = this.counters;
     const m = this.month;
     const y = this.year;
     const answers: [number, number, KmpNumber][] = [
@@ -155,7 +202,7 @@ export class SimulatedMultical402 {
       [64, energy.unitCode, { ...energy.value, mantissa: 0n }],
       [66, 0x00, fixed(0, 0)],
       [67, 0x00, fixed(0, 0)],
-      [68, 0x28, fixed(this.volumeM3, 2)],
+      [68, 0x28, fixed(c.volumeM3, 2)],
       [74, 0x29, fixed(now.flowLh, 0)],
       [80, 0x16, fixed(now.powerKw, 1)],
       [86, 0x25, fixed(now.t1, 2)],
@@ -163,8 +210,8 @@ export class SimulatedMultical402 {
       [84, 0x28, fixed(0, 2)],
       [85, 0x28, fixed(0, 2)],
       [89, 0x26, fixed(now.t1 - now.t2, 2)],
-      [97, 0x2b, fixed(this.m3T1, 0)],
-      [110, 0x2b, fixed(this.m3T2, 0)],
+      [97, 0x2b, fixed(c.m3T1, 0)],
+      [110, 0x2b, fixed(c.m3T2, 0)],
       [98, 0x32, fixed(601, 0)],
       [99, 0x00, fixed(0, 0)],
       [113, 0x00, fixed(this.infoEvents, 0)],
@@ -174,7 +221,7 @@ export class SimulatedMultical402 {
       [1001, 0x00, fixed(this.serialNumber, 0)],
       [1002, 0x2f, fixed(date.getHours() * 10000 + date.getMinutes() * 100 + date.getSeconds(), 0)],
       [1003, 0x30, fixed(yymmdd(time), 0)],
-      [1004, 0x2e, fixed(this.hours, 0)],
+      [1004, 0x2e, fixed(c.hours, 0)],
       [123, 0x30, fixed(y.maxFlow.date, 0)],
       [124, 0x29, fixed(y.maxFlow.value, 0)],
       [125, 0x30, fixed(y.minFlow.date, 0)],
@@ -215,11 +262,12 @@ export class SimulatedMultical402 {
     while (this.time + STEP_MS <= target) {
       const now = this.instant(this.time);
       const hours = STEP_MS / HOUR_MS;
-      this.energyKwh += now.powerKw * hours;
+      const c = this.counters;
+      c.energyKwh += now.powerKw * hours;
       const cubicMetres = (now.flowLh / 1000) * hours;
-      this.volumeM3 += cubicMetres;
-      this.m3T1 += cubicMetres * now.t1;
-      this.m3T2 += cubicMetres * now.t2;
+      c.volumeM3 += cubicMetres;
+      c.m3T1 += cubicMetres * now.t1;
+      c.m3T2 += cubicMetres * now.t2;
       this.hour.flow += now.flowLh;
       this.hour.power += now.powerKw;
       this.hour.t1 += now.t1;
@@ -227,6 +275,8 @@ export class SimulatedMultical402 {
       this.hour.steps++;
       this.time += STEP_MS;
       if (this.time % HOUR_MS === 0) this.closeHour();
+      // Exactly the base values, as a simulator started this year has them: no rounding step.
+      if (this.snapAtBase && this.time === this.base.at) this.counters = { ...this.base.counters };
     }
   }
 
@@ -251,7 +301,7 @@ export class SimulatedMultical402 {
       period.t2Sum += this.hour.t2 / steps;
       period.hours++;
     }
-    this.hours++;
+    this.counters.hours++;
     this.hour = { flow: 0, power: 0, t1: 0, t2: 0, steps: 0 };
   }
 

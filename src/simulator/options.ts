@@ -34,7 +34,8 @@ export class SimulatorOptionError extends Error {
   readonly code = 'bad-simulator-option';
 }
 
-export function buildSimulator(options: SimulatorOptions): { meter: SimulatedMultical402; line: LineOptions } {
+/** `model`: what a URL or a flag cannot set (the clock, the base year of `simulate --history`). */
+export function buildSimulator(options: SimulatorOptions, model: Pick<Multical402Options, 'now' | 'baseYearOf'> = {}): { meter: SimulatedMultical402; line: LineOptions } {
   const faults = options.faults.map((fault) => {
     if (!(faultKinds as readonly string[]).includes(fault)) {
       throw new SimulatorOptionError(`unknown fault "${fault}" (valid: ${faultKinds.join(', ')})`);
@@ -45,6 +46,7 @@ export function buildSimulator(options: SimulatorOptions): { meter: SimulatedMul
     throw new SimulatorOptionError(`unknown energy unit "${options.energyUnit}" (valid: ${energyUnits.join(', ')})`);
   }
   const meterOptions: Multical402Options = {
+    ...model,
     ...(options.seed !== undefined && { seed: options.seed }),
     ...(options.serialNumber !== undefined && { serialNumber: options.serialNumber }),
     ...(options.energyUnit !== undefined && { energyUnit: options.energyUnit as EnergyUnit }),

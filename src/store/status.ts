@@ -6,7 +6,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Outbox } from './outbox.js';
 import { readingColumnsSql, readingFromColumns, type ReadingColumns } from './rows.js';
-import type { JobStatus, LatestValue, MeterStatus, RunOutcome, RunSummary, StoreStatus } from './types.js';
+import type { JobStatus, LatestValue, MeterHistory, MeterStatus, RunOutcome, RunSummary, StoreStatus } from './types.js';
 
 interface MeterRow {
   readonly id: number;
@@ -41,6 +41,7 @@ export class StatusReader {
   private readonly lastRun: Statement<[number, number], RunRow>;
   private readonly runsWithReadings: Statement<[number, number, number], RunRow>;
   private readonly readingsOfRun: Statement<[number], ReadingColumns>;
+  private readonly history: Statement<[string], { realRuns: number | null; simulatedRuns: number | null; newestSimulated: number | null; serial: number | null }>;
 
   constructor(
     db: Database,
@@ -60,6 +61,23 @@ export class StatusReader {
         WHERE r.run_id = ?
         ORDER BY r.register_id`,
     );
+    this.history = db.prepare(
+      `SELECT sum(r.simulated = 0 AND r.reading_count > 0) AS realRuns, sum(r.simulated) AS simulatedRuns,
+              max(CASE WHEN r.simulated = 1 THEN r.read_at END) AS newestSimulated, m.serial AS serial
+         FROM meters m LEFT JOIN runs r ON r.meter_id = m.id
+        WHERE m.name = ?
+        GROUP BY m.id`,
+    );
+  }
+
+  meterHistory(meter: string): MeterHistory {
+    const row = this.history.get(meter);
+    return {
+      realRuns: row?.realRuns ?? 0,
+      simulatedRuns: row?.simulatedRuns ?? 0,
+      newestSimulatedReadAt: row?.newestSimulated == null ? null : new Date(row.newestSimulated),
+      serial: row?.serial ?? null,
+    };
   }
 
   read(): StoreStatus {
@@ -92,7 +110,7 @@ export class StatusReader {
         const known = latest.get(row.registerId);
         if (known && known.readAt >= readAt) continue;
         const { registerId, name, value, unit, unitCode, text } = readingFromColumns(row);
-        latest.set(registerId, { registerId, name, value, unit, unitCode, ...(text === undefined ? {} : { text }), readAt, job: jobName });
+        latest.set(registerId, { registerId, name, value, unit, unitCode, ...(text === undefined ? {} : { text }), readAt, job: jobName, simulated: run.simulated === 1 });
       }
       if (run.outcome === 'ok' && seen.size > 0) break;
     }

@@ -20,6 +20,7 @@ import type {
   ExportRow,
   HeldEntry,
   JobRunInput,
+  MeterHistory,
   PayloadRenderer,
   PendingDelivery,
   PendingItem,
@@ -118,6 +119,14 @@ export class Store {
     return this.guard('recording a job run', () => this.writer.record(run));
   }
 
+  /**
+   * recordJobRun for many runs in one transaction, all or none: `simulate --history` records a
+   * year at once, which a commit per run would hold to the pace of the disk.
+   */
+  recordJobRuns(runs: readonly JobRunInput[]): RecordedRun[] {
+    return this.guard('recording job runs', () => this.db.transaction(() => runs.map((run) => this.writer.record(run))).immediate());
+  }
+
   /** Deletes delivered readings older than the age; see PruneResult. Runs to completion in bounded steps. */
   prune(options: PruneOptions): PruneResult {
     return this.guard('pruning', () => this.pruner.prune(options));
@@ -138,6 +147,11 @@ export class Store {
 
   status(): StoreStatus {
     return this.guard('reading the status', () => this.statusReader.read());
+  }
+
+  /** How many real and simulated runs the store holds of a meter, and its newest simulated one. */
+  meterHistory(meter: string): MeterHistory {
+    return this.guard(`reading the runs of meter ${meter}`, () => this.statusReader.meterHistory(meter));
   }
 
   /**

@@ -128,6 +128,19 @@ export interface PruneResult {
 export interface LatestValue extends Pick<RegisterReading, 'registerId' | 'name' | 'value' | 'unit' | 'unitCode' | 'text'> {
   readonly readAt: Date;
   readonly job: string;
+  /** From a run `simulate --history` recorded. */
+  readonly simulated: boolean;
+}
+
+/** What the store holds of one meter, as `simulate --history` must know before it adds to it. */
+export interface MeterHistory {
+  /** Runs with readings read from the meter (not simulated). */
+  readonly realRuns: number;
+  readonly simulatedRuns: number;
+  /** Read time of the newest simulated run; null when there is none. */
+  readonly newestSimulatedReadAt: Date | null;
+  /** The serial number the store knows for the meter; null when none. */
+  readonly serial: number | null;
 }
 
 export interface MeterStatus {
