@@ -163,7 +163,7 @@ export class JobRunner {
       missing,
       readings: [...readings.values()],
     });
-    const fields = { meter: session.name, job: job.name, readings: readings.size, ms: Math.round(performance.now() - started) };
+    const fields = { meter: session.name, job: job.name, readings: readings.size, ms: Math.round(performance.now() - started), ...(readings.size > 0 && { values: loggedValues(readings.values()) }) };
     const notStored = committed === 'stored' ? {} : { stored: false, waiting: this.uncommitted.length };
     const unstoredNote = committed === 'stored' ? '' : committed === 'waiting' ? ', not yet stored' : ', not stored';
     if (cutByStop) this.logger.info({ ...fields, ...notStored, unread }, `job run cut short by the stop${unstoredNote}: ${error ?? ''}`);
@@ -226,6 +226,19 @@ export class JobRunner {
       this.commitFailing = false;
     }
   }
+}
+
+/**
+ * A run's values for its log line, in the order read, by register name: "74.561 MWh", "2.6 kW",
+ * dates as dates ("2026-11-17"). A terminal shows the first of them in the line's message.
+ */
+export function loggedValues(readings: Iterable<RegisterReading>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const reading of readings) {
+    const shown = reading.text !== undefined ? (reading.text ?? 'no date yet') : `${reading.value} ${reading.unit}`.trim();
+    values[reading.name ?? `register_${reading.registerId}`] = shown;
+  }
+  return values;
 }
 
 /** Register ids as names where the catalogue knows them: "heat_energy, power, register 9999". */

@@ -53,10 +53,36 @@ export interface LoggerOptions {
   readonly destination?: NodeJS.WritableStream;
 }
 
+/** How many of a record's `values` a pretty line shows in its message. */
+export const PRETTY_VALUES = 6;
+
+/**
+ * A pretty line's message, followed by the first of a record's `values` (a job run's readings):
+ * "job run ok · heat_energy 74.561 MWh · power 2.6 kW · … · +3 more". JSON keeps them as a field.
+ */
+export function prettyMessage(record: Record<string, unknown>, messageKey: string): string {
+  const message = typeof record[messageKey] === 'string' ? record[messageKey] : '';
+  const values = record.values;
+  if (typeof values !== 'object' || values === null) return message;
+  const entries = Object.entries(values);
+  const shown = entries.slice(0, PRETTY_VALUES).map(([name, value]) => `${name} ${String(value)}`);
+  if (entries.length > PRETTY_VALUES) shown.push(`+${entries.length - PRETTY_VALUES} more`);
+  return [message, ...shown].join(' · ');
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stdout;
   const stream: NodeJS.WritableStream = options.pretty
-    ? pretty({ destination: destination as Writable, colorize: destination === process.stdout && process.stdout.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true })
+    ? pretty({
+        destination: destination as Writable,
+        colorize: destination === process.stdout && process.stdout.isTTY,
+        translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+        // The values are in the message already.
+        ignore: 'pid,hostname,values',
+        messageFormat: (record, messageKey) => prettyMessage(record, messageKey),
+        singleLine: true,
+        sync: true,
+      })
     : destination;
   return pino(
     {

@@ -159,6 +159,21 @@ describe('values that are no plain objects survive the redaction', () => {
 });
 
 describe('the line shape', () => {
+  it('a pretty line shows the first six of a record\'s values in its message, and counts the rest', async () => {
+    const { logger, text } = capture({ pretty: true });
+    const values = { heat_energy: '74.561 MWh', power: '2.6 kW', t1: '72.97 °C', t2: '52.22 °C', t_diff: '20.75 K', flow: '110 l/h', volume: '2698.06 m³', max_flow_date_month: '2026-11-17' };
+    logger.info({ meter: 'home', readings: 8, values }, 'job run ok');
+    await settle();
+    assert.match(text(), /INFO: job run ok · heat_energy 74\.561 MWh · power 2\.6 kW · t1 72\.97 °C · t2 52\.22 °C · t_diff 20\.75 K · flow 110 l\/h · \+2 more \{"meter":"home","readings":8\}/, text());
+  });
+
+  it('a JSON line keeps the values as a field and the message short', () => {
+    const { logger, text } = capture({ pretty: false });
+    logger.info({ values: { heat_energy: '74.561 MWh' } }, 'job run ok');
+    const line = JSON.parse(text()) as Record<string, unknown>;
+    assert.deepEqual([line.msg, line.values], ['job run ok', { heat_energy: '74.561 MWh' }]);
+  });
+
   it('a JSON line has level as a label, an ISO time, msg, and no pid or hostname', () => {
     const { logger, text } = capture({ pretty: false });
     logger.info({ meter: 'home', job: 'live', readings: 3 }, 'job run ok');

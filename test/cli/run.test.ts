@@ -218,6 +218,11 @@ describe('run: the daemon on the simulator', { concurrency: true }, () => {
         assert.equal(line.meter, 'home');
         assert.equal(line.job, 'live');
         assert.equal(line.readings, 3);
+        // The values stay structured in JSON; the message stays short.
+        const values = line.values as Record<string, string> | undefined;
+        assert.deepEqual(Object.keys(values ?? {}), ['heat_energy', 'power', 't1'], JSON.stringify(line));
+        assert.match(values?.heat_energy ?? '', /^\d+\.\d{3} MWh$/);
+        assert.match(values?.t1 ?? '', /^\d+\.\d{2} °C$/);
       }
       assert.ok(lines.every((line) => line.level === 'info'), `only info lines on a healthy run:\n${result.stdout}`);
       assert.equal(lines.at(-2)?.msg, 'stopping: letting the exchanges in flight finish');
@@ -248,7 +253,10 @@ describe('run: the daemon on the simulator', { concurrency: true }, () => {
       assert.throws(() => JSON.parse(line) as unknown, SyntaxError, `a pretty line is not JSON: ${line}`);
       assert.match(line, /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\] (INFO|WARN|ERROR): /, line);
     }
-    assert.ok(lines.some((line) => /INFO: job run ok \{.*"meter":"home".*"job":"live".*"readings":3/.test(line)), result.stdout);
+    // Its values in the message, as exactly as read, once: not again among the fields.
+    const runOk = lines.find((line) => line.includes('INFO: job run ok'));
+    assert.match(runOk ?? '', /INFO: job run ok · heat_energy \d+\.\d{3} MWh · power \d+\.\d kW · t1 \d+\.\d{2} °C \{.*"meter":"home".*"job":"live".*"readings":3/, result.stdout);
+    assert.doesNotMatch(runOk ?? '', /"values"/);
     assert.match(lines.at(-1) ?? '', /INFO: stopped$/);
     assert.ok(!result.stdout.includes('\u001b['), 'no colours when stdout is no terminal');
   });
