@@ -45,10 +45,19 @@ export function formatStatus(status: StoreStatus, now: Date): string {
       v.text !== undefined ? (v.text ?? '(no date yet)') : `${v.value} ${v.unit}`.trim(),
       when(v.readAt, now),
     ]);
-    const heading = `  ${meter.name} (${meter.model}${serial}): last reading ${when(meter.lastReadAt, now)}`;
+    const simulated = meter.values.filter((v) => v.simulated).length;
+    const origin = simulated === 0 ? '' : simulated === meter.values.length ? ' (simulated)' : ` (${simulated} of ${meter.values.length} values simulated)`;
+    const heading = `  ${meter.name} (${meter.model}${serial}): last reading ${when(meter.lastReadAt, now)}${origin}`;
     return values.length > 0 ? [heading, formatColumns(values)] : [heading];
   });
-  const jobs = status.jobs.map((j) => [' ', `${j.meter}/${j.job}`, when(j.lastRun.readAt, now), j.lastRun.outcome, `${j.lastRun.readingCount} reading${j.lastRun.readingCount === 1 ? '' : 's'}`, j.lastRun.error ?? '']);
+  const jobs = status.jobs.map((j) => [
+    ' ',
+    `${j.meter}/${j.job}`,
+    when(j.lastRun.readAt, now),
+    j.lastRun.outcome,
+    `${j.lastRun.readingCount} reading${j.lastRun.readingCount === 1 ? '' : 's'}${j.lastRun.simulated ? ' (simulated)' : ''}`,
+    j.lastRun.error ?? '',
+  ]);
   const sinks = status.sinks.flatMap((sink) => {
     const oldest = sink.oldestPendingReadAt ? `, oldest from ${when(sink.oldestPendingReadAt, now)}` : '';
     if (sink.delivery === 'every-reading') return [`  ${sink.name}${sink.enabled ? '' : ' (disabled)'}: ${sink.pending} waiting${oldest}, ${sink.rejected} rejected`];

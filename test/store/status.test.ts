@@ -49,7 +49,7 @@ describe('status', () => {
     assert.deepEqual([values.get(60)?.value, values.get(60)?.readAt], ['55.653', at('10:05:00')]);
     assert.deepEqual(values.get(138), {
       registerId: 138, name: 'max_flow_date_month', value: '261117', unit: 'yy:mm:dd', unitCode: 0x30,
-      text: '2026-11-17', readAt: at('10:01:00'), job: 'statistics',
+      text: '2026-11-17', readAt: at('10:01:00'), job: 'statistics', simulated: false,
     });
     assert.equal('text' in (values.get(86) ?? {}), false); // not a date register: no text at all
 
