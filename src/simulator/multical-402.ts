@@ -123,6 +123,7 @@ export class SimulatedMultical402 {
   private day = { start: NaN, end: NaN, dayOfYear: 0 };
   private readonly scratch: Instant = { powerKw: 0, flowLh: 0, t1: 0, t2: 0 };
   private year = emptyStatistics();
+  private answered: { readonly time: number; readonly registers: Map<number, RegisterAnswer> } | null = null;
 
   constructor(options: Multical402Options = {}) {
     this.seed = options.seed ?? 402;
@@ -189,6 +190,8 @@ export class SimulatedMultical402 {
   /** Every register this meter answers, as it would encode it now. */
   registers(): Map<number, RegisterAnswer> {
     const time = this.simulatedNow();
+    // A run's batches come at one moment when the clock is a tick (simulate --history): answer them from one state.
+    if (this.answered?.time === time) return this.answered.registers;
     this.advanceTo(time);
     const now = this.instant(time);
     const date = new Date(time);
@@ -243,7 +246,9 @@ export class SimulatedMultical402 {
       [149, 0x25, fixed(average(m.t1Sum, m.hours), 2)],
       [150, 0x25, fixed(average(m.t2Sum, m.hours), 2)],
     ];
-    return new Map(answers.map(([registerId, unitCode, value]) => [registerId, { registerId, unitCode, value, byteCount: 4 }]));
+    const registers = new Map(answers.map(([registerId, unitCode, value]) => [registerId, { registerId, unitCode, value, byteCount: 4 }]));
+    this.answered = { time, registers };
+    return registers;
   }
 
   private encodedEnergy(kwh: number): { unitCode: number; value: KmpNumber } {
