@@ -15,7 +15,8 @@ import { formatDecimal } from '../../src/kmp/index.js';
 import { SimulatedMultical402 } from '../../src/simulator/multical-402.js';
 import { Store } from '../../src/store/index.js';
 import { jobRun, rawDatabase, tempDir } from '../store/helpers.js';
-import { assertExit, killAll, run } from './helpers.js';
+import { eventually, serverUnavailable, startInfluxDb1 } from '../support/servers.js';
+import { assertExit, exitOf, killAll, run, spawnCli } from './helpers.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -259,5 +260,45 @@ describe('simulate --history, the command', () => {
     const result = await run(['simulate', '--history', '365', '--config', path], { timeoutMs: 60_000 });
     assertExit(result, 2);
     assert.match(result.stderr, /365 days of the configured schedules are 3,15\d,\d{3} job runs, more than 1,000,000: give the history a coarser cadence, e\.g\. --every 5m/);
+  });
+});
+
+describe('simulate --history, then run: the history reaches a real InfluxDB 1.6', { skip: serverUnavailable('influxdb-1.6') ?? false }, () => {
+  const temp = tempDir('kamstrup-history-influx-');
+  after(async () => {
+    await killAll();
+    temp.remove();
+  });
+
+  it('every simulated run arrives as a point, at its tick', async () => {
+    const server = await startInfluxDb1();
+    assert.ok(server);
+    try {
+      await server.createDatabase('heat');
+      const dir = join(temp.dir, 'influx');
+      mkdirSync(dir);
+      const { path } = writeConfig(dir, server.url);
+      const recorded = await run(['simulate', '--history', '1', '--config', path, '--every', '1h'], { timeoutMs: 120_000 });
+      assertExit(recorded, 0);
+      const store = Store.open(join(dir, 'k.sqlite'), { sinks: [], readOnly: true });
+      const runs = store.status().sinks.find((sink) => sink.name === 'influxdb')?.pending;
+      store.close();
+      const history = runsOf(join(dir, 'k.sqlite'));
+      const daemon = spawnCli(['run', '--config', path]);
+      try {
+        const count = async (field: string): Promise<number> => Number((await server.query('heat', `SELECT count(${field}) FROM kamstrup WHERE time <= now()`))[0]?.values[0]?.[1] ?? 0);
+        const live = history.filter((r) => r.job === 'live').length;
+        await eventually('every live run of the history in InfluxDB', () => count('heat_energy'), (n) => n >= live, 120_000);
+        await eventually('every statistics run of the history in InfluxDB', () => count('max_flow_month'), (n) => n >= 24, 120_000);
+        const [series] = await server.query('heat', `SELECT heat_energy FROM kamstrup WHERE time <= ${history[0]?.readAt ?? 0}ms`);
+        assert.equal(series?.values[0]?.[0], history.find((r) => r.job === 'live')?.readAt, 'the first point at the first live tick');
+        assert.ok((runs ?? 0) > 0);
+      } finally {
+        daemon.kill('SIGTERM');
+        await exitOf(daemon);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
