@@ -16,7 +16,7 @@ import { lockDatabase, type JobRunInput, type MeterHistory, type Store } from '.
 import { createSinks, openRecordingStore } from './sinks.js';
 
 const DAY_MS = 86_400_000;
-/** About 100 s of recording on a small machine; a job every 10 s over a year would be 3.2 million. */
+/** Minutes of recording on a small machine; a job every 10 s over a year would be 3.2 million. */
 export const MAX_HISTORY_RUNS = 1_000_000;
 /** The counters of the model go back a year before the current one: far enough for a year of history. */
 export const MAX_HISTORY_DAYS = 366;

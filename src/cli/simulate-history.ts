@@ -28,7 +28,7 @@ sim:// URL's seed, serial and energy_unit (a real meter: a MULTICAL 402 with the
 knows); its counters rise with the modelled use and end where the live simulator continues.
 
 A job every 10 s over a year is 3 million runs: at most ${MAX_HISTORY_RUNS.toLocaleString('en')} runs are recorded in one go
-(about 100 s); --every 5m keeps of each job at most one run per 5 minutes of the local day (its
+(minutes on a small machine); --every 5m keeps of each job at most one run per 5 minutes of the local day (its
 first), --every statistics=1h one job's own. DAYS is at most ${MAX_HISTORY_DAYS}.
 
 It refuses (exit 2) a store with real readings of a meter unless --force, and a store the daemon
