@@ -18,6 +18,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
+      // A devDependency: its types check the dashboards, but nothing of it may load at run time.
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['@grafana/schema', '@grafana/schema/*'], allowTypeImports: true, message: '@grafana/schema is a devDependency: import type only.' }],
+      }],
     },
   },
   {

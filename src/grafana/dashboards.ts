@@ -21,6 +21,7 @@ import {
   type Dashboard,
   type Override,
   type PanelSpec,
+  type StatSpec,
   type Unit,
   type ValueMapping,
 } from './dashboard.js';
@@ -46,7 +47,7 @@ function perPeriod(field: string, period: 'day' | 'month' | 'year'): string {
   return `SELECT "${field}" FROM "${CONSUMPTION_MEASUREMENT}" WHERE "period" = '${period}' AND ${METER_FILTER} AND $timeFilter GROUP BY "meter"`;
 }
 
-function stat(title: string, field: string, unit: Unit, extra: Partial<PanelSpec> = {}): PanelSpec {
+function stat(title: string, field: string, unit: Unit, extra: Partial<StatSpec> = {}): StatSpec {
   return { type: 'stat', title, width: 4, height: 4, queries: [{ query: newest(field), alias: byMeter }], defaults: { unit }, ...extra };
 }
 
