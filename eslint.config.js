@@ -35,6 +35,8 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'performance', 'Date', 'process', 'console'],
     },
   },
+  layer('src/time/**/*.ts', ['node:*', '../*'], 'Time zone arithmetic is pure: no I/O, no other layer.'),
+  layer('src/consumption/**/*.ts', ['node:*', '../kmp/*', '../links/*', '../registers/*', '../meter/*', '../acquisition/*', '../store/*', '../delivery/*', '../sinks/**', '../simulator/*', '../config/*', '../log/*', '../app/*', '../cli/*'], 'Consumption figures are pure: readings in, figures out; the store keeps them.'),
   layer('src/registers/**/*.ts', ['node:*', '../links/*', '../meter/*', '../simulator/*', '../app/*', '../cli/*'], 'The register catalogue depends only on the codec.'),
   layer('src/links/**/*.ts', ['../registers/*', '../meter/*', '../simulator/*', '../app/*', '../cli/*'], 'Links move bytes; they know the codec at most.'),
   layer('src/meter/**/*.ts', ['../simulator/*', '../app/*', '../cli/*'], 'The meter client gets its link passed in; choosing one is the app layer\'s job.'),

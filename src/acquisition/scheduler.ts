@@ -11,7 +11,8 @@
 // node-cron parses the expression and matches the days; its own timer is not used, because it
 // skips the hour the clock repeats in autumn and the time the clock skips in spring.
 
-import { CronTimes, Zone } from '../config/schedule.js';
+import { CronTimes } from '../config/schedule.js';
+import { Zone } from '../time/zone.js';
 import type { Logger } from '../log/logger.js';
 
 export interface ScheduledTask {

@@ -7,7 +7,8 @@
 import { JobRunner } from '../acquisition/job-runner.js';
 import { MeterSession } from '../acquisition/meter-session.js';
 import type { AppConfig, JobConfig, MeterConfig } from '../config/index.js';
-import { CronTimes, dayAfter, Zone } from '../config/schedule.js';
+import { CronTimes } from '../config/schedule.js';
+import { dayAfter, Zone } from '../time/zone.js';
 import type { Logger } from '../log/logger.js';
 import { MeterClient } from '../meter/client.js';
 import { buildSimulator, SimulatorOptionError } from '../simulator/options.js';
