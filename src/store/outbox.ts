@@ -20,8 +20,8 @@ type LeanRow = [number, number, number, string, number, string | null];
 type LeanRun = [number, number, number, number];
 /** first reading id, last reading id, payload. */
 type PayloadRow = [number, number, string];
-/** Payloads of consecutive runs: count, first reading id, last reading id, readings, whether one is empty, the payloads joined, the runs' ends. */
-type JoinedPayloadsRow = [number, number | null, number | null, number | null, number | null, string | null, string | null];
+/** Payloads of consecutive runs: count, first reading id, last reading id, readings, whether one is empty, the payloads joined, the runs' ends, whether one has several lines, the runs' line counts. */
+type JoinedPayloadsRow = [number, number | null, number | null, number | null, number | null, string | null, string | null, number | null, string | null];
 
 interface SinkRow {
   readonly id: number;
@@ -174,7 +174,8 @@ export class Outbox {
     this.payloadsJoined = db
       .prepare<[number, number, number, number, number], JoinedPayloadsRow>(
         `SELECT count(*), min(first_reading_id), max(last_reading_id), sum(last_reading_id - first_reading_id + 1), max(payload = ''),
-                group_concat(payload, char(10)), group_concat(last_reading_id, ',')
+                group_concat(payload, char(10)), group_concat(last_reading_id, ','),
+                max(instr(payload, char(10))), group_concat(length(payload) - length(replace(payload, char(10), '')) + 1, ',')
            FROM (SELECT first_reading_id, last_reading_id, payload FROM outbox_payloads
                   WHERE sink_id = ? AND first_reading_id > ? AND first_reading_id <= ? AND last_reading_id <= ?
                   ORDER BY first_reading_id LIMIT ?)`,
@@ -343,9 +344,9 @@ export class Outbox {
         // are the page, the last one whole. Nearly always their payloads follow each other
         // without a gap and go as one text.
         const startsUpTo = Math.min(to, cursor + left);
-        const [runs, first, last, count, empty, payload, runEnds] = this.payloadsJoined.get(sinkId, cursor, startsUpTo, to, left) ?? [0, null, null, null, null, null, null];
+        const [runs, first, last, count, empty, payload, runEnds, multiLine, runLines] = this.payloadsJoined.get(sinkId, cursor, startsUpTo, to, left) ?? [0, null, null, null, null, null, null, null, null];
         if (runs > 0 && first === cursor + 1 && last !== null && count === last - first + 1 && empty === 0 && payload !== null && runEnds !== null) {
-          items.push({ firstReadingId: first, lastReadingId: last, payload, runs, runEnds });
+          items.push({ firstReadingId: first, lastReadingId: last, payload, runs, runEnds, ...(multiLine !== null && multiLine > 0 && runLines !== null && { runLines }) });
           left -= count;
           cursor = last;
         } else {

@@ -7,12 +7,28 @@ import type { PendingPayloads } from './types.js';
 export function splitPayloads(item: PendingPayloads, runs: number): [PendingPayloads, PendingPayloads | undefined] {
   if (runs >= item.runs) return [item, undefined];
   const head = Math.max(1, Math.floor(runs));
-  const textEnd = nthIndexOf(item.payload, '\n', head);
+  const lines = item.runLines?.split(',').map(Number);
+  const headLines = lines === undefined ? head : lines.slice(0, head).reduce((sum, n) => sum + n, 0);
+  const textEnd = nthIndexOf(item.payload, '\n', headLines);
   const endsEnd = nthIndexOf(item.runEnds, ',', head);
   const headLast = Number(item.runEnds.slice(item.runEnds.lastIndexOf(',', endsEnd - 1) + 1, endsEnd));
   return [
-    { firstReadingId: item.firstReadingId, lastReadingId: headLast, payload: item.payload.slice(0, textEnd), runs: head, runEnds: item.runEnds.slice(0, endsEnd) },
-    { firstReadingId: headLast + 1, lastReadingId: item.lastReadingId, payload: item.payload.slice(textEnd + 1), runs: item.runs - head, runEnds: item.runEnds.slice(endsEnd + 1) },
+    {
+      firstReadingId: item.firstReadingId,
+      lastReadingId: headLast,
+      payload: item.payload.slice(0, textEnd),
+      runs: head,
+      runEnds: item.runEnds.slice(0, endsEnd),
+      ...(lines !== undefined && { runLines: lines.slice(0, head).join(',') }),
+    },
+    {
+      firstReadingId: headLast + 1,
+      lastReadingId: item.lastReadingId,
+      payload: item.payload.slice(textEnd + 1),
+      runs: item.runs - head,
+      runEnds: item.runEnds.slice(endsEnd + 1),
+      ...(lines !== undefined && { runLines: lines.slice(head).join(',') }),
+    },
   ];
 }
 

@@ -3,6 +3,7 @@
 
 import type { Database, Statement } from 'better-sqlite3';
 import type { RegisterReading } from '../registers/index.js';
+import type { ConsumptionKeeper } from './consumption.js';
 import { StoreError } from './errors.js';
 import { markEnabledSinks, type Outbox } from './outbox.js';
 import { mantissaParameter } from './rows.js';
@@ -54,6 +55,8 @@ export class RunWriter {
     private readonly outbox: Pick<Outbox, 'queue' | 'queueNewest' | 'sentPayload'>,
     /** By sink id: the sinks whose payloads are rendered as their runs are written. */
     private readonly renderers: ReadonlyMap<number, PayloadRenderer>,
+    /** Adds each run to the consumption figures, in the run's transaction. */
+    private readonly consumption: ConsumptionKeeper,
   ) {
     this.insertRun = db.prepare(
       `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count, simulated)
@@ -87,6 +90,7 @@ export class RunWriter {
       this.jobs.clear();
       this.registerNames.clear();
       this.unitSymbols.clear();
+      this.consumption.forget();
       throw error;
     }
   }
@@ -127,16 +131,25 @@ export class RunWriter {
       );
       if (first === 0) first = last;
     }
+    const consumption = this.consumption.record(meter.id, run);
     // One transaction hands out consecutive ids, so the run's readings are the range first…last.
     if (run.readings.length > 0) {
-      const rendered: PayloadRun = { meter: run.meter, model: run.model, serial: meter.serial, job: run.job, readAt: run.readAt, readings: run.readings };
+      const rendered: PayloadRun = {
+        meter: run.meter,
+        model: run.model,
+        serial: meter.serial,
+        job: run.job,
+        readAt: run.readAt,
+        readings: run.readings,
+        ...(consumption.figures.length > 0 && { consumption: consumption.figures }),
+      };
       for (const sinkId of this.enabledSinkIds) {
         const renderer = this.renderers.get(sinkId);
         if (renderer?.delivery === 'newest-per-key') this.outbox.queueNewest(sinkId, this.keyedPayloads(sinkId, renderer, rendered), run.readAt);
         else this.outbox.queue(sinkId, first, last, this.payload(renderer, rendered));
       }
     }
-    return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length };
+    return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length, outOfOrder: consumption.outOfOrder };
   }
 
   private meter(run: JobRunInput): MeterRow {

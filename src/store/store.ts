@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { ConsumptionKeeper, readConsumption } from './consumption.js';
 import { directoryError, errorCodeOf, StoreError, toStoreError } from './errors.js';
 import { Exporter } from './export.js';
 import { notRegularFileReason } from './storage-file.js';
@@ -16,6 +17,8 @@ import type { IdRange } from './ranges.js';
 import { RunWriter } from './record.js';
 import { StatusReader } from './status.js';
 import type {
+  ConsumptionFilter,
+  ConsumptionRow,
   ExportFilter,
   ExportRow,
   HeldEntry,
@@ -93,10 +96,12 @@ export class Store {
           throw new StoreError('invalid-input', `sink ${name} keeps only the newest value of each key, rendered as a run is written: open ${path} with its renderer.`, { path });
         }
       }
+      const consumption = new ConsumptionKeeper(db, options.consumption);
+      if (options.readOnly !== true) consumption.ensureCurrent();
       return new Store(
         db,
         path,
-        new RunWriter(db, path, [...sinkIds.values()], outbox, renderers),
+        new RunWriter(db, path, [...sinkIds.values()], outbox, renderers, consumption),
         outbox,
         new Pruner(db, path),
         new StatusReader(db, outbox),
@@ -160,6 +165,11 @@ export class Store {
    */
   exportReadings(filter: ExportFilter = {}): IterableIterator<ExportRow> {
     return this.guard('exporting readings', () => this.exporter.rows(filter));
+  }
+
+  /** The consumption figures of one kind of period, by meter and period start. */
+  consumption(filter: ConsumptionFilter): ConsumptionRow[] {
+    return this.guard('reading the consumption figures', () => readConsumption(this.db, filter));
   }
 
   /** The oldest readings waiting for `sink`, oldest first, at most `limit`; page on with afterReadingId. */

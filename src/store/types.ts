@@ -1,6 +1,7 @@
 // What goes into the store and what comes out of it. Register values stay exact decimal
 // strings (and the mantissa a string or bigint) from the meter to the sink: never a JS number.
 
+import type { MonthDay, PeriodFigures, PeriodKind } from '../consumption/index.js';
 import type { RegisterReading } from '../registers/index.js';
 
 export type RunOutcome = 'ok' | 'partial' | 'failed';
@@ -23,6 +24,36 @@ export interface StoreOptions {
    * file system. Without sinks and renderers. Default false.
    */
   readonly readOnly?: boolean;
+  /**
+   * How consumption figures are cut into periods. Figures computed with other settings are
+   * built again from the stored readings when the store opens. When left out, the figures go
+   * on with the settings they were computed with.
+   */
+  readonly consumption?: ConsumptionSettings;
+}
+
+export interface ConsumptionSettings {
+  /** IANA name: local days, weeks, months and years are this zone's. */
+  readonly timeZone: string;
+  /** An interval between two readings longer than this is marked as a gap. */
+  readonly gapMs: number;
+  /** By meter name: the first day of its billing year, until the meter's own target date (register 98) is read. */
+  readonly billingDates: Readonly<Record<string, MonthDay>>;
+}
+
+/** Which figures `report` wants. */
+export interface ConsumptionFilter {
+  readonly kind: PeriodKind;
+  readonly meter?: string;
+  /** Periods that end after this time. */
+  readonly from?: Date;
+  /** Periods that start before this time. */
+  readonly to?: Date;
+}
+
+export interface ConsumptionRow {
+  readonly meter: string;
+  readonly figures: PeriodFigures;
 }
 
 /** One reading as a sink renders it: a reading being recorded, or a stored one. */
@@ -36,6 +67,8 @@ export interface PayloadRun {
   readonly job: string;
   readonly readAt: Date;
   readonly readings: readonly PayloadReading[];
+  /** The figures of the consumption periods this run changed, as they stand with it; absent when rendered from stored readings. */
+  readonly consumption?: readonly PeriodFigures[];
 }
 
 /**
@@ -103,6 +136,8 @@ export interface RecordedRun {
   readonly readings: number;
   /** Readings queued for delivery, counted once per enabled sink. */
   readonly queued: number;
+  /** Read before the newest run already counted for its meter (a clock that jumped back): stored, but it leaves the consumption figures as they were. */
+  readonly outOfOrder: boolean;
 }
 
 export interface PruneOptions {
@@ -255,7 +290,7 @@ export interface PendingRun extends PayloadRun {
 
 /**
  * Consecutive runs the sink still owes whole, with the payloads rendered when they were
- * recorded: one per run, in reading order, joined by newlines (a payload holds none). The
+ * recorded: one per run, in reading order, joined by newlines (a payload of several lines says so in runLines). The
  * delivery loop sends them as they are, and splits them apart only to fill a batch exactly or
  * to find a payload the server refuses (splitPayloads).
  */
@@ -267,6 +302,8 @@ export interface PendingPayloads {
   readonly runs: number;
   /** Each run's last reading id, comma-separated. */
   readonly runEnds: string;
+  /** Each run's number of lines, comma-separated; absent when every payload is one line. */
+  readonly runLines?: string;
 }
 
 export type PendingItem = PendingRun | PendingPayloads;

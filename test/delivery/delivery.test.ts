@@ -8,7 +8,7 @@ import { Delivery } from '../../src/delivery/delivery.js';
 import { SinkError, retryAfterMs, type Sink } from '../../src/delivery/sink.js';
 import { createLogger } from '../../src/log/logger.js';
 import { influxLines } from '../../src/sinks/influxdb/point.js';
-import { rangesOf } from '../../src/store/index.js';
+import { rangesOf, type EveryReadingRenderer } from '../../src/store/index.js';
 import { jobRun, liveReadings, tempStore } from '../store/helpers.js';
 
 const silent = createLogger({ level: 'silent', pretty: false, destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -35,12 +35,15 @@ function scriptedSink(answer: (lines: readonly string[]) => SinkError | null, ba
   };
 }
 
+/** The runs' own lines: these tests count points per run (consumption lines: test/consumption/). */
+const runLinesOnly: EveryReadingRenderer = { format: influxLines.format, render: (run) => influxLines.render({ ...run, consumption: [] }) };
+
 /**
  * A store with `runs` live runs queued for influxdb; `rendered`: with their lines stored as the
  * daemon records them, else rendered by the delivery (runs queued again by backfill).
  */
 function filled(runs: number, rendered = true): ReturnType<typeof tempStore> {
-  const temp = tempStore(rendered ? { sinks: ['influxdb'], renderers: { influxdb: influxLines } } : {});
+  const temp = tempStore(rendered ? { sinks: ['influxdb'], renderers: { influxdb: runLinesOnly } } : {});
   for (let i = 0; i < runs; i++) temp.store.recordJobRun(jobRun({ readAt: new Date(Date.UTC(2026, 0, 1) + i * 300_000), readings: liveReadings(i) }));
   return temp;
 }

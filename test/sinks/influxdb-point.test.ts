@@ -8,7 +8,8 @@ import { Point } from '@influxdata/influxdb-client';
 import { isDateTimeUnit, unitSymbols } from '../../src/kmp/index.js';
 import { registerById, registerCatalogue } from '../../src/registers/index.js';
 import { toCanonical } from '../../src/sinks/canonical-units.js';
-import { fieldName, MEASUREMENT, toLine, type LinePrecision, type PointReading, type PointRun } from '../../src/sinks/influxdb/point.js';
+import { scaled, type PeriodFigures } from '../../src/consumption/index.js';
+import { CONSUMPTION_MEASUREMENT, consumptionLine, fieldName, influxLines, MEASUREMENT, toLine, type LinePrecision, type PointReading, type PointRun } from '../../src/sinks/influxdb/point.js';
 
 /** The reference: the same point built with the client library's Point class. */
 function pointLine(run: PointRun, precision: LinePrecision): string | null {
@@ -102,5 +103,51 @@ describe('InfluxDB point of a job run', () => {
   it('writes timestamps before 1970 and far ahead as Point does', () => {
     const readings = [{ registerId: 60, name: 'heat_energy', value: '1', unitCode: 0x02, text: null }];
     for (const readAt of [new Date(-86_400_000), new Date(0), new Date('2099-12-31T23:59:59.999Z')]) assertSameAsPoint(run(readings, { readAt }));
+  });
+});
+
+describe('InfluxDB point of a consumption period', () => {
+  const day: PeriodFigures = {
+    kind: 'day',
+    start: Date.parse('2026-11-16T23:00:00Z'),
+    end: Date.parse('2026-11-17T23:00:00Z'),
+    label: '2026-11-17',
+    sums: { energy: scaled('61.25'), volume: scaled('1.5'), hours: scaled('24'), m3t1: scaled('106.5'), m3t2: scaled('60') },
+    peak: { kw: scaled('4.2'), at: Date.parse('2026-11-17T06:00:00Z') },
+    gapMs: 1_800_000,
+    resets: 1,
+    simulated: false,
+  };
+
+  it('is what Point writes: tags meter and period, the exact figures as floats, at the period start', () => {
+    const point = new Point(CONSUMPTION_MEASUREMENT)
+      .tag('meter', 'home')
+      .tag('period', 'day')
+      .floatField('cooling_m3_per_mwh', 24.49)
+      .floatField('dt_mean', 31)
+      .floatField('energy_kwh', 61.25)
+      .floatField('gap_hours', 0.5)
+      .floatField('hours', 24)
+      .booleanField('open', true)
+      .floatField('peak_power_kw', 4.2)
+      .intField('resets', 1)
+      .booleanField('simulated', false)
+      .floatField('t1_mean', 71)
+      .floatField('t2_mean', 40)
+      .floatField('volume_m3', 1.5)
+      .timestamp(new Date(day.start));
+    const reference = point.toLineProtocol({ convertTime: (time: unknown) => String(time instanceof Date ? time.getTime() : time) });
+    assert.equal(consumptionLine('home', day, new Date('2026-11-17T06:00:00Z')), reference);
+  });
+
+  it('leaves out what is not known, and is closed once a run after its end wrote it', () => {
+    const line = consumptionLine('home', { ...day, sums: { energy: scaled('2') }, peak: null }, new Date(day.end));
+    assert.equal(line, `${CONSUMPTION_MEASUREMENT},meter=home,period=day energy_kwh=2,gap_hours=0.5,open=F,resets=1i,simulated=F ${day.start}`);
+  });
+
+  it('follows the run line, one line per period the run changed', () => {
+    const subject = { ...run([{ registerId: 60, name: 'heat_energy', value: '1', unitCode: 0x02, text: null }]), job: 'live', consumption: [day, { ...day, kind: 'month' as const }] };
+    const lines = influxLines.render(subject)?.split('\n') ?? [];
+    assert.deepEqual(lines.map((line) => line.split(' ')[0]), [`${MEASUREMENT},meter=home,model=multical-402,serial=70000402`, `${CONSUMPTION_MEASUREMENT},meter=home,period=day`, `${CONSUMPTION_MEASUREMENT},meter=home,period=month`]);
   });
 });

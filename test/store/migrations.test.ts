@@ -172,6 +172,31 @@ const seeds: Record<number, { seed(db: Database): void; check(store: Store): voi
           ['statistics', false],
         ],
       );
+      // The upgrade to 0006 builds the consumption figures from the stored readings.
+      assert.deepEqual(
+        store.consumption({ kind: 'year' }).map((row) => [row.meter, row.figures.label, row.figures.sums.energy]),
+        [['home', '2026', 1_000_000n]],
+      );
+    },
+  },
+  6: {
+    // Figures kept with their settings and series state: opened again, they stay as they are.
+    seed(db) {
+      db.exec(`
+        INSERT INTO meters (id, name, model, serial) VALUES (1, 'home', 'multical-402', 70000402);
+        INSERT INTO consumption_periods (meter_id, kind, start_at, end_at, label, energy_kwh, volume_m3, hours, m3_t1, m3_t2, peak_power_kw, peak_power_at, gap_ms, resets, simulated)
+          VALUES (1, 'month', 1767222000000, 1769900400000, '2026-01', '1234.5', '30.25', '744', NULL, NULL, '12.3', 1768212000000, 3600000, 1, 0);
+        INSERT INTO consumption_series (meter_id, register_id, read_at, value) VALUES (1, 60, 1768212000000, '55648000');
+        INSERT INTO consumption_meters (meter_id, series_at, last_at, billing_date) VALUES (1, 1768212000000, 1768212000000, '06-01');
+        INSERT INTO consumption_settings (id, settings) VALUES (1, '{"timeZone":"Europe/Amsterdam","gapMs":7200000,"billing":{}}');
+      `);
+    },
+    check(store) {
+      const [row] = store.consumption({ kind: 'month' });
+      assert.deepEqual(
+        [row?.meter, row?.figures.label, row?.figures.sums, row?.figures.peak, row?.figures.gapMs, row?.figures.resets],
+        ['home', '2026-01', { energy: 1_234_500_000n, volume: 30_250_000n, hours: 744_000_000n }, { kw: 12_300_000n, at: 1768212000000 }, 3600000, 1],
+      );
     },
   },
 };

@@ -174,4 +174,21 @@ describe('payloads', () => {
       if (rest[1]) rest = splitPayloads(rest[1], 1);
     }
   });
+
+  it('of several lines per run (a run and the consumption periods it changed) split apart at the run, not at a line', () => {
+    // Runs alternate between one, two and three lines.
+    const multiLine = { format: 'test-lines/1', render: (run: PayloadRun): string => Array.from({ length: (run.readAt.getUTCMinutes() / 5) % 3 + 1 }, (_, i) => `${run.readAt.getTime()}#${i}`).join('\n') };
+    t = tempStore({ renderers: { influxdb: multiLine } });
+    for (let i = 0; i < 5; i++) t.store.recordJobRun(jobRun({ readAt: at(5 * i), readings: liveReadings(i) }));
+    const [all] = t.store.pendingRuns('influxdb', { limit: 100 });
+    assert.ok(all && 'payload' in all && all.runs === 5);
+    assert.equal(all.runLines, '1,2,3,1,2');
+    const runText = (i: number): string => multiLine.render({ ...jobRun({ readAt: at(5 * i) }), serial: null });
+    for (let runs = 1; runs < 5; runs++) {
+      const [head, tail] = splitPayloads(all, runs);
+      assert.equal(head.payload, [0, 1, 2, 3, 4].slice(0, runs).map(runText).join('\n'));
+      assert.equal(tail?.payload, [0, 1, 2, 3, 4].slice(runs).map(runText).join('\n'));
+      assert.deepEqual([head.runLines, tail?.runLines], ['1,2,3,1,2'.split(',').slice(0, runs).join(','), '1,2,3,1,2'.split(',').slice(runs).join(',')]);
+    }
+  });
 });

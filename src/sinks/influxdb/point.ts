@@ -10,12 +10,15 @@
 // key on every line, which made it the largest cost of draining a backlog and most of its
 // garbage. Here a field key is escaped once per register name, and a line is one string.
 
+import { derive, type PeriodFigures } from '../../consumption/index.js';
 import { isDateTimeUnit } from '../../kmp/index.js';
 import { registerById } from '../../registers/index.js';
 import type { EveryReadingRenderer } from '../../store/index.js';
 import { toCanonical } from '../canonical-units.js';
 
 export const MEASUREMENT = 'kamstrup';
+/** One point per meter and period, at the period's start: rewritten while the period fills. */
+export const CONSUMPTION_MEASUREMENT = 'kamstrup_consumption';
 
 export interface PointReading {
   readonly registerId: number;
@@ -103,12 +106,45 @@ export function toLine(run: PointRun, precision: LinePrecision): string | null {
 }
 
 /**
- * What both API flavours send for a run: its line, with precision=ms. The format's version
- * changes whenever the line of a run would, so lines stored by an older version are dropped.
+ * A consumption period as one line (ms): tags meter and period, fields in alphabetical order,
+ * numbers as floats (converted from the exact figures only here), a figure not known left out.
+ * `open`: the period had not ended when the run that wrote it was read.
+ */
+export function consumptionLine(meter: string, figures: PeriodFigures, readAt: Date): string {
+  const derived = derive(figures);
+  const float = (value: string | null): string | null => (value === null ? null : String(Number(value)));
+  // In key order, as Point writes them.
+  const fields: [string, string | null][] = [
+    ['cooling_m3_per_mwh', float(derived.coolingM3PerMwh)],
+    ['dt_mean', float(derived.dtMean)],
+    ['energy_kwh', float(derived.energyKwh)],
+    ['gap_hours', float(derived.gapHours)],
+    ['hours', float(derived.hours)],
+    ['open', figures.end > readAt.getTime() ? 'T' : 'F'],
+    ['peak_power_kw', float(derived.peakPowerKw)],
+    ['resets', `${figures.resets}i`],
+    ['simulated', figures.simulated ? 'T' : 'F'],
+    ['t1_mean', float(derived.t1Mean)],
+    ['t2_mean', float(derived.t2Mean)],
+    ['volume_m3', float(derived.volumeM3)],
+  ];
+  const written = fields.filter(([, value]) => value !== null).map(([key, value]) => `${key}=${value ?? ''}`);
+  return `${CONSUMPTION_MEASUREMENT}${tag('meter', meter)}${tag('period', figures.kind)} ${written.join(',')} ${figures.start}`;
+}
+
+/**
+ * What both API flavours send for a run: its line, then a line per consumption period it
+ * changed, with precision=ms. The format's version changes whenever the lines of a run would,
+ * so lines stored by an older version are dropped.
  */
 export const influxLines: EveryReadingRenderer = {
-  format: 'influxdb-line-ms/1',
-  render: (run) => toLine(run, 'ms'),
+  format: 'influxdb-line-ms/2',
+  render: (run) => {
+    const lines = (run.consumption ?? []).map((figures) => consumptionLine(run.meter, figures, run.readAt));
+    const line = toLine(run, 'ms');
+    if (line !== null) lines.unshift(line);
+    return lines.length > 0 ? lines.join('\n') : null;
+  },
 };
 
 /** A tag in key order (meter, model, serial); an empty value is left out, as Point does. */
