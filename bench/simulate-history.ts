@@ -55,7 +55,7 @@ try {
   const [live, statistics] = config.jobs.map((job) => ({ job: job.name, readings: readingsOf(job.registerIds) }));
   if (!live || !statistics) throw new Error('the default jobs are live and statistics');
   const sinks = createSinks(config);
-  const store = openRecordingStore(join(dir, 'baseline.sqlite'), sinks);
+  const store = openRecordingStore(join(dir, 'baseline.sqlite'), config, sinks);
   const liveRuns = Math.round((result.runs * 12) / 13);
   const base = Date.now() - DAYS * 86_400_000;
   const baselineStarted = performance.now();

@@ -41,7 +41,7 @@ export type DaemonExit =
 
 export async function runDaemon({ config, logger, signal, force }: DaemonOptions): Promise<DaemonExit> {
   const sinks = createSinks(config);
-  const store = openRecordingStore(config.storage.path, sinks);
+  const store = openRecordingStore(config.storage.path, config, sinks);
   // One daemon per database, claimed once the file exists (the store creates it): a second one
   // would store every run twice and share the meters' lines. Readers (status, export) and
   // backfill, which reads no meter and shares the outbox by transactions, need no claim.
@@ -68,12 +68,17 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
   let storeFailure: unknown = null;
   const storeFailed = new AbortController();
   const deliveries: Delivery[] = sinks.map((sink) => new Delivery({ sink, store, logger: parts }));
+  let outOfOrderRuns = 0;
   const runner = new JobRunner({
     recorder: {
       // A committed run wakes the deliveries: new values leave at once, not at the next poll.
       recordJobRun: (run) => {
         const recorded = store.recordJobRun(run);
         for (const delivery of deliveries) delivery.wake();
+        if (recorded.outOfOrder) {
+          outOfOrderRuns++;
+          parts.warn({ meter: run.meter, job: run.job, readAt: run.readAt, outOfOrderRuns }, 'a run read before the last one counted (the clock went back?): stored, but the consumption figures leave it out');
+        }
         return recorded;
       },
     },
@@ -99,12 +104,18 @@ export async function runDaemon({ config, logger, signal, force }: DaemonOptions
     return delivery.run(deliveryStop.signal);
   });
   const tasks: ScheduledTask[] = config.jobs.map((job) =>
-    scheduleCron(job.cron, job.name, parts, (tick) => {
-      for (const name of job.meters) {
-        const session = sessions.get(name);
-        if (session) void runner.run(job, session, tick);
-      }
-    }),
+    scheduleCron(
+      job.cron,
+      job.name,
+      parts,
+      (tick) => {
+        for (const name of job.meters) {
+          const session = sessions.get(name);
+          if (session) void runner.run(job, session, tick);
+        }
+      },
+      { timeZone: config.consumption.timeZone },
+    ),
   );
   let stopping = false;
   // One transaction per step, yielding in between: better-sqlite3 is synchronous, and a long
@@ -209,3 +220,4 @@ function storeFailureMessage(error: unknown): string {
 function jobRuns(count: number): string {
   return `${count} job run${count === 1 ? '' : 's'}`;
 }
+

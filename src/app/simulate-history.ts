@@ -90,7 +90,7 @@ export async function recordHistory(options: HistoryOptions): Promise<readonly M
   const meters = selectMeters(config.meters, options.meter);
   checkCadence(options.cadence, config.jobs);
   const sinks = createSinks(config);
-  const store = openRecordingStore(config.storage.path, sinks);
+  const store = openRecordingStore(config.storage.path, config, sinks);
   try {
     // The daemon's claim: a daemon writing the store now would interleave live runs with these.
     const lock = lockDatabase(config.storage.path);

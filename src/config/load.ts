@@ -625,6 +625,7 @@ function normalise(data: ConfigFile, file: string | null, storagePath: string, c
     model: meter.model,
     timeoutMs: meter.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     retries: meter.retries ?? DEFAULT_RETRIES,
+    billingDate: meter.billing_date === undefined ? null : { month: Number(meter.billing_date.slice(0, 2)), day: Number(meter.billing_date.slice(3)) },
   }));
   const written = data.jobs ?? defaultJobs(meters);
   const jobs: JobConfig[] = written.map((job) => ({
@@ -638,6 +639,7 @@ function normalise(data: ConfigFile, file: string | null, storagePath: string, c
     meters,
     jobs,
     storage: { path: storagePath, retentionDays: data.storage.retention_days },
+    consumption: { timeZone: data.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, gapMs: data.consumption.gap_minutes * 60_000 },
     log: { level: data.log.level },
     sinks: sinksOf(data.sinks, meters.map((meter) => meter.name), cas),
   };

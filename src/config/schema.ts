@@ -285,6 +285,27 @@ function checkedString(problemOf: (text: string) => string | null): z.ZodString 
   });
 }
 
+/** Why a billing date is not "MM-DD" of a day that exists; null when it is. */
+export function billingDateProblem(text: string): string | null {
+  const match = /^(\d{2})-(\d{2})$/.exec(text);
+  const days = match === null ? 0 : new Date(Date.UTC(2024, Number(match[1]), 0)).getUTCDate();
+  if (match !== null && Number(match[1]) >= 1 && Number(match[1]) <= 12 && Number(match[2]) >= 1 && Number(match[2]) <= days) return null;
+  return `${show(text)} is not a billing date; write the month and day as "MM-DD", e.g. "06-01"`;
+}
+
+/** Why a time zone is not one this system knows (IANA names such as Europe/Amsterdam); null when it is. */
+export function timeZoneProblem(text: string): string | null {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: text });
+    return null;
+  } catch {
+    return `${show(text)} is not a time zone this system knows; use an IANA name such as "Europe/Amsterdam" or "UTC"`;
+  }
+}
+
+export const DEFAULT_GAP_MINUTES = 120;
+export const gapMinuteLimits = { min: 1, max: 10_080 } as const;
+
 // --- The schema --------------------------------------------------------------------------------
 
 const meterSchema = z
@@ -298,6 +319,9 @@ const meterSchema = z
     retries: wholeNumber('retries', limits.retries.min, limits.retries.max)
       .optional()
       .meta({ title: 'Retries', description: `Attempts after a silent or garbled answer. Default ${DEFAULT_RETRIES}.` }),
+    billing_date: checkedString(billingDateProblem)
+      .optional()
+      .meta({ title: 'Billing date', description: "The first day of the utility's billing year, \"MM-DD\" (e.g. \"06-01\"), for `report --by billing`, until the meter's own target date (register 98, target_date) is read. Default 01-01." }),
   })
   .meta({ title: 'Meter', description: 'One meter and the link to it.' });
 
@@ -468,6 +492,17 @@ export const configSchema = z
         description:
           'When to read what. Default: "live" every 5 minutes (heat_energy, power, t1, t2, t_diff, flow, volume, hour_counter, info) and "statistics" hourly at minute 7 (every monthly and yearly register of the meter model, with their dates).',
       }),
+    time_zone: checkedString(timeZoneProblem)
+      .optional()
+      .meta({ title: 'Time zone', description: 'The IANA time zone (Europe/Amsterdam) whose local days, weeks, months and years the consumption figures and the job schedules follow. Default: the process\'s zone (TZ).' }),
+    consumption: z
+      .strictObject({
+        gap_minutes: wholeNumber('gap_minutes', gapMinuteLimits.min, gapMinuteLimits.max)
+          .default(DEFAULT_GAP_MINUTES)
+          .meta({ title: 'Gap (minutes)', description: `Readings further apart than this (the logger or the meter was down) are still spread over the time between them, but the periods they touch are marked with the gap's hours. Default ${DEFAULT_GAP_MINUTES}.` }),
+      })
+      .prefault({})
+      .meta({ title: 'Consumption', description: 'How `report` and the kamstrup_consumption measurement cut counter readings into periods.' }),
     log: z
       .strictObject({
         level: z.enum(logLevels).default(DEFAULT_LOG_LEVEL).meta({ title: 'Log level', description: `trace, debug, info, warn, error, fatal or silent. Default ${DEFAULT_LOG_LEVEL}.` }),

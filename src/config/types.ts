@@ -14,6 +14,8 @@ export interface MeterConfig {
   readonly model: MeterModel;
   readonly timeoutMs: number;
   readonly retries: number;
+  /** The first day of the billing year until the meter's target date is read; null: 1 January. */
+  readonly billingDate: { readonly month: number; readonly day: number } | null;
 }
 
 export interface JobConfig {
@@ -31,6 +33,13 @@ export interface StorageConfig {
   /** Absolute path of the SQLite database file. */
   readonly path: string;
   readonly retentionDays: number;
+}
+
+export interface ConsumptionConfig {
+  /** IANA name: the configured time_zone, else the process's zone (TZ). */
+  readonly timeZone: string;
+  /** Readings further apart than this are a gap. */
+  readonly gapMs: number;
 }
 
 export interface LogConfig {
@@ -122,6 +131,7 @@ export interface AppConfig {
   readonly meters: readonly MeterConfig[];
   readonly jobs: readonly JobConfig[];
   readonly storage: StorageConfig;
+  readonly consumption: ConsumptionConfig;
   readonly log: LogConfig;
   readonly sinks: SinksConfig;
 }

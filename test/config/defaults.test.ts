@@ -15,12 +15,13 @@ describe('config defaults', () => {
     const { config, warnings, file, directory } = loadYaml(minimal);
     const expected: AppConfig = {
       file,
-      meters: [{ name: 'home', url: '/dev/ttyUSB0', link: { kind: 'serial', path: '/dev/ttyUSB0' }, model: 'multical-402', timeoutMs: 1600, retries: 2 }],
+      meters: [{ name: 'home', url: '/dev/ttyUSB0', link: { kind: 'serial', path: '/dev/ttyUSB0' }, model: 'multical-402', timeoutMs: 1600, retries: 2, billingDate: null }],
       jobs: [
         { name: 'live', cron: '*/5 * * * *', registerIds: [60, 80, 86, 87, 89, 74, 68, 1004, 99], meters: ['home'] },
         { name: 'statistics', cron: '7 * * * *', registerIds: statisticsIds('multical-402'), meters: ['home'] },
       ],
       storage: { path: join(directory, 'data', 'kamstrup.sqlite'), retentionDays: 400 },
+      consumption: { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, gapMs: 7_200_000 },
       log: { level: 'info' },
       sinks: {},
     };
@@ -64,7 +65,7 @@ describe('config defaults', () => {
     );
     assert.deepEqual(config.jobs[0]?.registerIds, [60, 139, 80, 86, 87, 89, 266]);
     assert.deepEqual(config.jobs[0]?.meters, ['garage', 'home']);
-    assert.deepEqual(config.meters[0], { name: 'home', url: '/dev/ttyUSB0', link: { kind: 'serial', path: '/dev/ttyUSB0' }, model: 'multical-402', timeoutMs: 3000, retries: 0 });
+    assert.deepEqual(config.meters[0], { name: 'home', url: '/dev/ttyUSB0', link: { kind: 'serial', path: '/dev/ttyUSB0' }, model: 'multical-402', timeoutMs: 3000, retries: 0, billingDate: null });
     assert.deepEqual(config.meters[1]?.link, { kind: 'serial', path: '/dev/ttyUSB1', baudRate: 2400 });
   });
 

@@ -85,7 +85,7 @@ describe('environment overrides', () => {
     assert.equal(problemAt(problems, 'KAMSTRUP_LOG__LEVEL__X').message, 'names no configuration key; KAMSTRUP_LOG__LEVEL is a single value, with nothing below it');
     assert.equal(problemAt(problems, 'KAMSTRUP_METERS__FIRST__URL').message, 'names no configuration key; KAMSTRUP_METERS is a list: follow it with an index, e.g. KAMSTRUP_METERS__0__URL');
     assert.equal(problemAt(problems, 'KAMSTRUP_SINKS__INFLUX__URL').message, 'names no configuration key; did you mean KAMSTRUP_SINKS__INFLUXDB__URL?');
-    assert.equal(problemAt(problems, 'KAMSTRUP_COLOUR').message, 'names no configuration key; valid after KAMSTRUP_: METERS, STORAGE, JOBS, LOG, SINKS');
+    assert.equal(problemAt(problems, 'KAMSTRUP_COLOUR').message, 'names no configuration key; valid after KAMSTRUP_: METERS, STORAGE, JOBS, TIME_ZONE, CONSUMPTION, LOG, SINKS');
   });
 
   it('blames a bad value on the variable that set it', () => {
@@ -97,7 +97,7 @@ describe('environment overrides', () => {
       env: 'KAMSTRUP_JOBS__1__CRON',
       message: '"*/5 * * *" has 4 fields; a cron expression has 5 (minute hour day month weekday) or 6 (with seconds first)',
     });
-    assert.equal(problemAt(error.problems, 'meters[0].colour').message, 'unknown key "colour"; valid in meters[]: name, url, model, timeout_ms, retries (in the value of KAMSTRUP_METERS)');
+    assert.equal(problemAt(error.problems, 'meters[0].colour').message, 'unknown key "colour"; valid in meters[]: name, url, model, timeout_ms, retries, billing_date (in the value of KAMSTRUP_METERS)');
     assert.match(error.format(), /^environment KAMSTRUP_JOBS__1__CRON jobs\[1\]\.cron: "\*\/5 \* \* \*" has 4 fields/m);
     assert.match(error.format(), /^environment KAMSTRUP_LOG__LEVEL log\.level: "loud" is not one of/m);
   });

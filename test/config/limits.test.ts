@@ -83,7 +83,7 @@ describe('config limits', () => {
   it(`lists at most ${MAX_LISTED_PROBLEMS} problems, and says there are more`, () => {
     const problems = problemsOf(minimal + Array.from({ length: 3000 }, (_, i) => `unknown_${i}: 1\n`).join(''));
     assert.equal(problems.length, MAX_LISTED_PROBLEMS + 1);
-    assert.deepEqual(problems[0], { key: 'unknown_0', line: 4, message: 'unknown key "unknown_0"; valid at the top level: meters, storage, jobs, log, sinks' });
+    assert.deepEqual(problems[0], { key: 'unknown_0', line: 4, message: 'unknown key "unknown_0"; valid at the top level: meters, storage, jobs, time_zone, consumption, log, sinks' });
     assert.deepEqual(problems[MAX_LISTED_PROBLEMS], { key: '', message: `and more problems, not listed: fix these ${MAX_LISTED_PROBLEMS} first (is it the right file?)` });
   });
 

@@ -32,7 +32,7 @@ describe('config problems', () => {
 
   it('lists the valid keys when no key is near', () => {
     const problems = problemsOf(`meters:\n${meter}    colour: red\nsinks:\n  kafka:\n    url: http://localhost:9092\n`);
-    assert.equal(problemAt(problems, 'meters[0].colour').message, 'unknown key "colour"; valid in meters[]: name, url, model, timeout_ms, retries');
+    assert.equal(problemAt(problems, 'meters[0].colour').message, 'unknown key "colour"; valid in meters[]: name, url, model, timeout_ms, retries, billing_date');
     assert.match(problemAt(problems, 'sinks.kafka').message, /^unknown key "kafka"; valid in sinks: influxdb/);
   });
 
@@ -160,7 +160,7 @@ describe('config problems', () => {
   it('refuses an empty file and one that is not a mapping', () => {
     assert.deepEqual(problemsOf(''), [{ key: '', message: 'the file is empty; it needs at least a meter (copy kamstrup-logger.example.yaml for a start, or see config/demo.yaml)' }]);
     assert.equal(problemsOf('# only a comment\n\n')[0]?.message.startsWith('the file is empty'), true);
-    assert.deepEqual(problemsOf('- home\n- garage\n'), [{ key: '', line: 1, message: 'the file must be a mapping of meters, storage, jobs, log, sinks; it holds a list' }]);
+    assert.deepEqual(problemsOf('- home\n- garage\n'), [{ key: '', line: 1, message: 'the file must be a mapping of meters, storage, jobs, time_zone, consumption, log, sinks; it holds a list' }]);
   });
 
   it('refuses a config path that is a directory', () => {
