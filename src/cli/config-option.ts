@@ -2,6 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { Option } from 'commander';
+import { nearest } from '../config/keys.js';
 import { ConfigError, loadConfig, type LoadedConfig, type StorageAccess } from '../config/index.js';
 import { Store, StoreError } from '../store/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -69,4 +70,12 @@ export function parseTime(text: string, flag: string): Date {
   const probe = new Date(Date.UTC(year, month - 1, day));
   if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) throw usage;
   return date;
+}
+
+/** A --meter that names no meter of the config or the database is a typo: exit 2, with the nearest name. */
+export function checkMeterName(name: string, known: readonly string[]): void {
+  if (known.includes(name)) return;
+  const names = [...new Set(known)];
+  const guess = nearest(name, names);
+  throw new CliError(ExitCode.usage, `no meter is named "${name}"${guess === undefined ? '' : `; did you mean "${guess}"?`} (known: ${names.length > 0 ? names.join(', ') : 'none yet'})`);
 }

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import type { PointRun } from '../sinks/influxdb/point.js';
 import { DATABASE_SIDE_FILES, databaseFiles, fileIdentity, type ExportFilter, type ExportRow } from '../store/index.js';
-import { configOption, loadConfigOrExit, openExistingStore, parseRange } from './config-option.js';
+import { checkMeterName, configOption, loadConfigOrExit, openExistingStore, parseRange } from './config-option.js';
 import { writeFailureReason } from './output.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { resolveOrUsageError } from './read.js';
@@ -168,12 +168,6 @@ function exportJson(row: ExportRow): Record<string, unknown> {
 
 function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function checkMeterName(name: string, known: readonly string[]): void {
-  if (known.includes(name)) return;
-  const names = [...new Set(known)];
-  throw new CliError(ExitCode.usage, `no meter is named "${name}" (known: ${names.length > 0 ? names.join(', ') : 'none yet'})`);
 }
 
 /**

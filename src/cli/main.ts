@@ -15,6 +15,7 @@ import { simulateCommand } from './simulate.js';
 import { backfillCommand } from './backfill.js';
 import { exportCommand } from './export.js';
 import { runCommand } from './run.js';
+import { reportCommand } from './report.js';
 import { statusCommand } from './status.js';
 import { domoticzCommand } from './domoticz.js';
 
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .version(packageJson.version)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [runCommand(), statusCommand(), exportCommand(), backfillCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand(), domoticzCommand()]) {
+  for (const command of [runCommand(), statusCommand(), reportCommand(), exportCommand(), backfillCommand(), readCommand(), infoCommand(), scanCommand(), registersCommand(), simulateCommand(), domoticzCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return program;

@@ -34,6 +34,9 @@ describe('consumption series', () => {
     assert.equal(energyOf(periods, 'day 2026-01-13'), '0.666667');
     assert.equal(energyOf(periods, 'month 2026-01'), '1');
     assert.equal(energyOf(periods, 'week 2026-W03'), '1');
+    // Each part is rounded to the nearest 0.000001, never just cut off.
+    const later = feed([energy('2026-01-12T21:00:00Z', '10.000'), energy('2026-01-13T00:00:00Z', '10.001')]);
+    assert.deepEqual([energyOf(later, 'day 2026-01-12'), energyOf(later, 'day 2026-01-13')], ['0.666667', '0.333333']);
   });
 
   it('gives the 23-hour spring day and the 25-hour autumn day their own share', () => {
