@@ -7,8 +7,8 @@
 // it touches. Pure: the caller loads and saves the state.
 
 import { divideRounded, scaled } from './decimal.js';
-import { addFigures, type PeriodFigures, type Quantity } from './figures.js';
-import { DEFAULT_BILLING_DATE, type Calendar, type MonthDay, type Period } from './periods.js';
+import { addFigures, type PeakPower, type PeriodFigures, type Quantity } from './figures.js';
+import { DEFAULT_BILLING_DATE, type Calendar, type MonthDay } from './periods.js';
 
 export const DEFAULT_GAP_MS = 2 * 3_600_000;
 
@@ -115,19 +115,13 @@ function convert(quantity: Quantity | 'power', reading: SampleReading): bigint |
   return factor === undefined ? null : scaled(reading.value, factor[0], factor[1]);
 }
 
-/** The deltas of one run, by period, summed as they are added. */
-class Deltas {
-  private readonly byPeriod = new Map<string, PeriodFigures>();
-
-  add(period: Period, figures: Partial<Pick<PeriodFigures, 'sums' | 'peak' | 'gapMs' | 'resets' | 'simulated'>>): void {
-    const key = `${period.kind}@${period.start}`;
-    const delta: PeriodFigures = { ...period, sums: figures.sums ?? {}, peak: figures.peak ?? null, gapMs: figures.gapMs ?? 0, resets: figures.resets ?? 0, simulated: figures.simulated ?? false };
-    this.byPeriod.set(key, addFigures(this.byPeriod.get(key), delta));
-  }
-
-  list(): PeriodFigures[] {
-    return [...this.byPeriod.values()];
-  }
+/** What one run adds to one local day; mutable while the run is fed. */
+interface DayDelta {
+  readonly sums: Partial<Record<Quantity, bigint>>;
+  gapMs: number;
+  resets: number;
+  simulated: boolean;
+  peak: PeakPower | null;
 }
 
 /** Feeds one run into a meter's series: the new state and what the run adds to each period. */
@@ -145,14 +139,14 @@ export function addRun(state: MeterSeriesState, run: RunSample, options: SeriesO
     else if (reading.registerId === TARGET_DATE_REGISTER) billing = monthDayOf(reading.text) ?? billing;
   }
   if (values.size === 0 && power === null && billing === state.billing) return { state, deltas: [], outOfOrder: false };
-  const billingDate = billing ?? options.billing ?? DEFAULT_BILLING_DATE;
   const { calendar } = options;
-  const deltas = new Deltas();
-  const addOverDays = (from: number, to: number, figures: (part: { start: number; end: number }) => Parameters<Deltas['add']>[1]): void => {
-    for (const part of calendar.dayParts(from, to)) {
-      const add = figures(part);
-      for (const period of calendar.periodsAt(part.start, billingDate)) deltas.add(period, add);
-    }
+  // First by local day (a run nearly always touches one), then once per day into every kind of period.
+  const days = new Map<number, DayDelta>();
+  const dayOf = (ms: number): DayDelta => {
+    const start = calendar.dayAt(ms).start;
+    let day = days.get(start);
+    if (day === undefined) days.set(start, (day = { sums: {}, gapMs: 0, resets: 0, simulated: run.simulated, peak: null }));
+    return day;
   };
   const points: Partial<Record<Quantity, SeriesPoint>> = { ...state.points };
   let seriesAt = state.seriesAt;
@@ -160,7 +154,7 @@ export function addRun(state: MeterSeriesState, run: RunSample, options: SeriesO
     const since = state.seriesAt;
     if (since !== null && run.at > since && (run.at - since > options.gapMs || run.simulated)) {
       const gap = run.at - since > options.gapMs;
-      addOverDays(since, run.at, (part) => ({ gapMs: gap ? part.end - part.start : 0, simulated: run.simulated }));
+      for (const part of calendar.dayParts(since, run.at)) dayOf(part.start).gapMs += gap ? part.end - part.start : 0;
     }
     let reset = false;
     for (const [quantity, value] of values) {
@@ -174,15 +168,24 @@ export function addRun(state: MeterSeriesState, run: RunSample, options: SeriesO
       }
       const difference = value - previous.value;
       const span = BigInt(run.at - previous.at);
-      addOverDays(previous.at, run.at, (part) => {
-        // Cumulative rounding: each part is the rounded share up to its end less the rounded share up to its start.
-        const upTo = (ms: number): bigint => divideRounded(difference * BigInt(ms - previous.at), span);
-        return { sums: { [quantity]: upTo(part.end) - upTo(part.start) } };
-      });
+      // Cumulative rounding: each part is the rounded share up to its end less the rounded share up to its start.
+      const upTo = (ms: number): bigint => divideRounded(difference * BigInt(ms - previous.at), span);
+      for (const part of calendar.dayParts(previous.at, run.at)) {
+        const { sums } = dayOf(part.start);
+        sums[quantity] = (sums[quantity] ?? 0n) + upTo(part.end) - upTo(part.start);
+      }
     }
-    if (reset) for (const period of calendar.periodsAt(run.at, billingDate)) deltas.add(period, { resets: 1, simulated: run.simulated });
+    if (reset) dayOf(run.at).resets += 1;
     if (seriesAt === null || run.at > seriesAt) seriesAt = run.at;
   }
-  if (power !== null) for (const period of calendar.periodsAt(run.at, billingDate)) deltas.add(period, { peak: { kw: power, at: run.at }, simulated: run.simulated });
-  return { state: { points, seriesAt, lastAt: run.at, billing }, deltas: deltas.list(), outOfOrder: false };
+  if (power !== null) dayOf(run.at).peak = { kw: power, at: run.at };
+  const billingDate = billing ?? options.billing ?? DEFAULT_BILLING_DATE;
+  const deltas = new Map<string, PeriodFigures>();
+  for (const [start, day] of days) {
+    for (const period of calendar.periodsAt(start, billingDate)) {
+      const key = `${period.kind}@${period.start}`;
+      deltas.set(key, addFigures(deltas.get(key), { ...period, ...day }));
+    }
+  }
+  return { state: { points, seriesAt, lastAt: run.at, billing }, deltas: [...deltas.values()], outOfOrder: false };
 }

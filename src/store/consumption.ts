@@ -117,7 +117,7 @@ export interface RecordedConsumption {
 export class ConsumptionKeeper {
   private readonly settings: StoredSettings;
   private readonly calendar: Calendar;
-  /** By meter id; cleared when a transaction rolls back (forget). */
+  /** By meter id, checked against its row on every run; cleared when a transaction rolls back (forget). */
   private readonly states = new Map<number, MeterSeriesState>();
   private readonly selectPeriod: Statement<[number, string, number], PeriodRow>;
   private readonly writePeriod: Statement<unknown[]>;
@@ -178,10 +178,11 @@ export class ConsumptionKeeper {
   }
 
   private stateOf(meterId: number): MeterSeriesState {
-    const cached = this.states.get(meterId);
-    if (cached !== undefined) return cached;
     const meter = this.selectMeter.get(meterId);
     if (meter === undefined) return emptySeriesState;
+    // Another process (simulate --history) may have counted runs since: the cache holds only while the row agrees.
+    const cached = this.states.get(meterId);
+    if (cached !== undefined && cached.lastAt === meter.last_at && cached.seriesAt === meter.series_at) return cached;
     const points: MeterSeriesState['points'] & Partial<Record<Quantity, { at: number; value: bigint }>> = {};
     for (const row of this.selectSeries.all(meterId)) {
       const quantity = quantityOf.get(row.register_id);
