@@ -62,7 +62,7 @@ export interface MeterHistoryResult {
 }
 
 export interface HistoryOptions {
-  readonly config: Pick<AppConfig, 'meters' | 'jobs' | 'storage' | 'sinks'>;
+  readonly config: Pick<AppConfig, 'meters' | 'jobs' | 'storage' | 'sinks' | 'consumption'>;
   readonly days: number;
   /** Only this meter; every configured meter when absent. */
   readonly meter?: string;
@@ -95,7 +95,8 @@ export async function recordHistory(options: HistoryOptions): Promise<readonly M
     // The daemon's claim: a daemon writing the store now would interleave live runs with these.
     const lock = lockDatabase(config.storage.path);
     try {
-      const zone = new Zone();
+      // The schedules' zone, as the daemon's scheduler uses it (time_zone, TZ by default).
+      const zone = new Zone(config.consumption.timeZone);
       const results: MeterHistoryResult[] = [];
       const planned: PlannedMeter[] = [];
       for (const meter of meters) {

@@ -199,10 +199,27 @@ export class ConsumptionKeeper {
     this.writeMeter.run(meterId, after.seriesAt, after.lastAt, after.billing === null ? null : monthDayText(after.billing));
   }
 
-  /** Every figure again from the readings, run by run in the order they were written (as they were counted). */
+  /**
+   * Every figure again from the readings, run by run in the order they were written (as they were
+   * counted). Prune deletes old readings but never figures, so a period that began before a
+   * meter's oldest stored reading cannot be rebuilt: its figures stay as they were computed (under
+   * the earlier settings), and a rebuilt period that overlaps one of them is not written.
+   */
   private rebuild(): void {
     this.states.clear();
-    for (const table of ['consumption_periods', 'consumption_series', 'consumption_meters', 'consumption_settings']) this.db.exec(`DELETE FROM ${table}`);
+    const oldestReadAt = new Map(
+      this.db
+        .prepare<[], [number, number]>(
+          `SELECT u.meter_id, min(u.read_at) FROM runs u JOIN readings r ON r.run_id = u.id
+            WHERE r.register_id IN (${consumptionRegisterIds.join(', ')}) GROUP BY u.meter_id`,
+        )
+        .raw(true)
+        .all(),
+    );
+    const deleteRebuildable = this.db.prepare('DELETE FROM consumption_periods WHERE meter_id = ? AND start_at >= ?');
+    for (const [meterId, readAt] of oldestReadAt) deleteRebuildable.run(meterId, readAt);
+    const kept = this.db.prepare<[number, string, number], number>('SELECT 1 FROM consumption_periods WHERE meter_id = ? AND kind = ? AND end_at > ? LIMIT 1').pluck();
+    for (const table of ['consumption_series', 'consumption_meters', 'consumption_settings']) this.db.exec(`DELETE FROM ${table}`);
     const meterNames = new Map(this.db.prepare<[], [number, string]>('SELECT id, name FROM meters').raw(true).all());
     const states = new Map<number, MeterSeriesState>();
     const periods = new Map<number, Map<string, PeriodFigures>>();
@@ -236,7 +253,13 @@ export class ConsumptionKeeper {
       current.readings.push({ registerId, value, unitCode, text });
     }
     if (current !== null) flush(current.meterId, current.at, current.simulated, current.readings);
-    for (const [meterId, byKey] of periods) for (const figures of byKey.values()) this.writePeriod.run(...rowValues(meterId, figures));
+    for (const [meterId, byKey] of periods) {
+      const oldest = oldestReadAt.get(meterId) ?? -Infinity;
+      for (const figures of byKey.values()) {
+        if (figures.start < oldest && kept.get(meterId, figures.kind, figures.start) !== undefined) continue;
+        this.writePeriod.run(...rowValues(meterId, figures));
+      }
+    }
     for (const [meterId, state] of states) this.saveState(meterId, emptySeriesState, state);
     this.db.prepare('INSERT INTO consumption_settings (id, settings) VALUES (1, ?)').run(JSON.stringify(this.settings));
   }

@@ -198,5 +198,21 @@ describe('kamstrup-logger report', () => {
       pruned.close();
     }
     assert.equal(every('pruned.sqlite'), incremental);
+
+    // New settings after a prune that left part of a history: the periods the remaining readings
+    // cannot rebuild whole (they began before the oldest) are kept as they were, the rest rebuilt.
+    copyFileSync(databasePath, join(temp.dir, 'half-pruned.sqlite'));
+    const halfPruned = Store.open(join(temp.dir, 'half-pruned.sqlite'), { sinks: [] });
+    try {
+      halfPruned.prune({ olderThanDays: 1, now: new Date('2026-10-26T12:00:00Z') });
+    } finally {
+      halfPruned.close();
+    }
+    const remaining = rawDatabase(join(temp.dir, 'half-pruned.sqlite'));
+    const left = remaining.prepare('SELECT count(*) FROM readings').pluck().get() as number;
+    remaining.close();
+    assert.ok(left > 0, 'the prune left the newest readings');
+    Store.open(join(temp.dir, 'half-pruned.sqlite'), { sinks: [], consumption: { ...settings, gapMs: 3 * HOUR } }).close();
+    assert.equal(every('half-pruned.sqlite'), incremental);
   });
 });
