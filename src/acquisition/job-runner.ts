@@ -6,7 +6,7 @@
 import { MeterError } from '../meter/errors.js';
 import type { Logger } from '../log/logger.js';
 import { registerById, type RegisterReading } from '../registers/index.js';
-import { StoreError, type JobRunInput } from '../store/index.js';
+import { StoreError, type JobRunInput, type RunCause } from '../store/index.js';
 import type { MeterSession } from './meter-session.js';
 
 export interface JobDefinition {
@@ -151,6 +151,9 @@ export class JobRunner {
       : noneAnswered
         ? `the meter has none of the job's registers (${registerList(missing)}): check the meter's model and the job's registers`
         : (meterFailure?.message ?? null);
+    // Decided with the outcome: a run cut short by the stop is 'closed', one the meter answered
+    // with none of its registers 'other', a failed read the client's code.
+    const cause: RunCause | null = outcome === 'ok' ? null : cutByStop ? 'closed' : (meterFailure?.code ?? 'other');
     const committed = this.commit({
       meter: session.name,
       model: session.model,
@@ -160,6 +163,7 @@ export class JobRunner {
       finishedAt: this.now(),
       outcome,
       error,
+      cause,
       missing,
       readings: [...readings.values()],
     });

@@ -17,7 +17,8 @@ import { SinkError, type Sink } from './sink.js';
 
 export interface DeliveryStore {
   pendingRuns(sink: string, options: { afterReadingId?: number; limit: number }): PendingItem[];
-  markDelivered(sink: string, readings: readonly IdRange[]): number;
+  /** `confirmedAt`: when the sink confirmed them, for the store's delivery latency. */
+  markDelivered(sink: string, readings: readonly IdRange[], confirmedAt?: Date): number;
   markRejected(sink: string, readingId: number, reason: string): void;
   refresh(sink: string, olderThanMs: number): number;
   heldEntries(sink: string): HeldEntry[];
@@ -76,6 +77,8 @@ export class Delivery {
   private failures = 0;
   /** Readings the server confirmed, marked delivered while it works on the next batch. */
   private confirmed: IdRange[] = [];
+  /** When the server confirmed the newest of them: marking them comes later, the latency ends here. */
+  private confirmedAt = new Date(0);
   /** Ends the idle wait in progress: wake() was called. */
   private idle: AbortController | null = null;
   /** wake() was called while the loop was busy: its next idle wait is skipped. */
@@ -137,6 +140,7 @@ export class Delivery {
     const writing = this.writePoints(batch.points).then(
       (result) => {
         this.confirmed.push(...result.delivered);
+        this.confirmedAt = new Date();
         return null;
       },
       (error: unknown) => ({ error }),
@@ -190,7 +194,7 @@ export class Delivery {
     const { points } = this.nextBatch();
     if (points.length === 0) return { delivered: 0, rejected: 0 };
     const result = await this.writePoints(points);
-    this.store.markDelivered(this.sink.name, result.delivered);
+    this.store.markDelivered(this.sink.name, result.delivered, new Date());
     return { delivered: countOf(result.delivered), rejected: result.rejected };
   }
 
@@ -199,7 +203,7 @@ export class Delivery {
     if (this.confirmed.length === 0) return;
     const readings = this.confirmed;
     this.confirmed = [];
-    this.store.markDelivered(this.sink.name, readings);
+    this.store.markDelivered(this.sink.name, readings, this.confirmedAt);
   }
 
   /**

@@ -134,7 +134,10 @@ export class Outbox {
   private meters = new Map<number, { name: string; model: string; serial: number | null }>();
   private jobs = new Map<number, string>();
   private registers = new Map<number, string | null>();
-  private readonly deliverAll: (sinkId: number, delivered: readonly IdRange[]) => number;
+  private readonly newestBacklog: Statement<[number], [number, number | null]>;
+  private readonly recordLatency: Statement<[{ sink: number; at: number; reading: number; count: number }]>;
+  private readonly latencies: Statement<[], [number, number]>;
+  private readonly deliverAll: (sinkId: number, delivered: readonly IdRange[], confirmedAt: number) => number;
   private readonly rejectOne: (sinkId: number, readingId: number, reason: string) => boolean;
   private readonly requeueAll: (sinkId: number, from: number, to: number) => number;
   private readonly newest: NewestOutbox;
@@ -224,10 +227,23 @@ export class Outbox {
     this.sinks = db.prepare('SELECT id, name, enabled, delivery FROM sinks ORDER BY name');
     this.modes = new Map(this.sinks.all().map((sink) => [sink.id, sink.delivery]));
     this.newest = new NewestOutbox(db, now);
+    this.newestBacklog = db.prepare<[number], [number, number | null]>("SELECT count(*), min(read_at) FROM outbox_newest WHERE sink_id = ? AND state = 'pending'").raw(true);
+    // The latency of the delivery's newest run: its commit (finished_at, taken just before it)
+    // to the confirmation. Only a newer run than the last one measured replaces the figure, so
+    // a backfill of old runs does not pass for a slow delivery.
+    this.recordLatency = db.prepare(
+      `INSERT INTO sink_latency (sink_id, run_id, latency_ms, confirmed_at)
+       SELECT @sink, ru.id, @at - ru.finished_at, @at FROM readings r JOIN runs ru ON ru.id = r.run_id WHERE r.id = @reading AND @count > 0
+       ON CONFLICT (sink_id) DO UPDATE SET run_id = excluded.run_id, latency_ms = excluded.latency_ms, confirmed_at = excluded.confirmed_at
+        WHERE excluded.run_id >= sink_latency.run_id`,
+    );
+    this.latencies = db.prepare<[], [number, number]>('SELECT sink_id, latency_ms FROM sink_latency').raw(true);
 
-    this.deliverAll = db.transaction((sinkId: number, delivered: readonly IdRange[]) => {
+    this.deliverAll = db.transaction((sinkId: number, delivered: readonly IdRange[], confirmedAt: number) => {
       let count = 0;
       for (const range of delivered) count += this.cut(sinkId, range);
+      const newest = delivered[delivered.length - 1];
+      if (newest) this.recordLatency.run({ sink: sinkId, at: confirmedAt, reading: newest[1], count });
       return count;
     }).immediate;
     this.rejectOne = db.transaction((sinkId: number, readingId: number, reason: string): boolean => {
@@ -401,11 +417,39 @@ export class Outbox {
     this.registers = new Map(this.registerRows.all().map((r) => [r.id, r.name]));
   }
 
-  /** Takes these readings out of the sink's backlog (in one transaction); returns how many were pending. Rejected ones stay rejected. */
-  markDelivered(sink: string, readings: readonly IdRange[]): number {
+  /**
+   * Takes these readings out of the sink's backlog (in one transaction); returns how many were
+   * pending. Rejected ones stay rejected. An every-reading sink's latency is measured to
+   * `confirmedAt`, when the sink confirmed them (now by default).
+   */
+  markDelivered(sink: string, readings: readonly IdRange[], confirmedAt?: Date): number {
     const sinkId = this.idOf(sink);
     if (readings.length === 0) return 0;
-    return this.modes.get(sinkId) === 'newest-per-key' ? this.newest.markDelivered(sinkId, union(readings)) : this.deliverAll(sinkId, union(readings));
+    if (this.modes.get(sinkId) === 'newest-per-key') return this.newest.markDelivered(sinkId, union(readings));
+    return this.deliverAll(sinkId, union(readings), (confirmedAt ?? this.now()).getTime());
+  }
+
+  /**
+   * What the sink owes now, cheaply enough for every run: a range's ids all exist (a run's
+   * readings take consecutive ids, pending readings are never pruned, requeue adds only stored
+   * runs' ids), so its size is last - first + 1, not a count over the backlog.
+   */
+  backlog(sinkId: number): { pending: number; oldestReadAt: number | null } {
+    if (this.modes.get(sinkId) === 'newest-per-key') {
+      const [pending, oldestReadAt] = this.newestBacklog.get(sinkId) ?? [0, null];
+      return { pending, oldestReadAt };
+    }
+    const ranges = this.rangesAfter.all(sinkId, 0);
+    const first = ranges[0];
+    return {
+      pending: ranges.reduce((sum, [start, end]) => sum + end - start + 1, 0),
+      oldestReadAt: first ? (this.firstReadAt.get(first[0], first[1]) ?? null) : null,
+    };
+  }
+
+  /** By sink id: the newest delivery's latency, for the sinks measured so far. */
+  deliveryLatencies(): Map<number, number> {
+    return new Map(this.latencies.all());
   }
 
   /** Queues the readings read in [from, to) for the sink again; returns how many were queued. */

@@ -5,9 +5,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { RegisterReading } from '../registers/index.js';
 import type { ConsumptionKeeper } from './consumption.js';
 import { StoreError } from './errors.js';
+import type { HealthCounter } from './health.js';
 import { markEnabledSinks, type Outbox } from './outbox.js';
 import { mantissaParameter } from './rows.js';
-import type { EveryReadingRenderer, JobRunInput, KeyedPayload, NewestValueRenderer, PayloadRenderer, PayloadRun, RecordedRun } from './types.js';
+import type { EveryReadingRenderer, JobRunCounts, JobRunInput, KeyedPayload, NewestValueRenderer, PayloadRenderer, PayloadRun, RecordedRun, RunHealth } from './types.js';
 
 const outcomes: ReadonlySet<string> = new Set(['ok', 'partial', 'failed']);
 
@@ -19,6 +20,7 @@ function assertValidRun(run: JobRunInput, path: string): void {
   if (!Number.isFinite(run.finishedAt.getTime())) problems.push('finishedAt is not a valid date');
   if (!outcomes.has(run.outcome)) problems.push(`outcome "${run.outcome}" is not ok, partial or failed`);
   if (!run.missing.every((id) => Number.isInteger(id))) problems.push('missing holds a register id that is not an integer');
+  if (run.outcome === 'ok' && run.cause != null) problems.push(`an ok run has no cause of failure, not "${run.cause}"`);
   if (problems.length > 0) {
     throw new StoreError('invalid-input', `job run ${run.job} on ${run.meter} not recorded in ${path}: ${problems.join('; ')}.`, { path });
   }
@@ -46,18 +48,28 @@ export class RunWriter {
   private readonly write: (run: JobRunInput) => RecordedRun;
   /** Whether the sinks' enabled flags describe this process yet (set once its first run committed). */
   private sinksMarked = false;
+  /** The sinks this process delivers to, from its own config (not the database's flags, which another process may have set). */
+  private readonly enabledSinkIds: readonly number[];
+  private readonly sinkNames: ReadonlyMap<number, string>;
+  /** Whether a renderer sends every run, and so the health that goes with it. */
+  private readonly rendersHealth: boolean;
 
   constructor(
     private readonly db: Database,
     private readonly path: string,
-    /** The sinks this process delivers to, from its own config (not the database's flags, which another process may have set). */
-    private readonly enabledSinkIds: readonly number[],
-    private readonly outbox: Pick<Outbox, 'queue' | 'queueNewest' | 'sentPayload'>,
+    /** The sinks this process delivers to, by name. */
+    enabledSinks: ReadonlyMap<string, number>,
+    private readonly outbox: Pick<Outbox, 'queue' | 'queueNewest' | 'sentPayload' | 'backlog' | 'deliveryLatencies'>,
     /** By sink id: the sinks whose payloads are rendered as their runs are written. */
     private readonly renderers: ReadonlyMap<number, PayloadRenderer>,
     /** Adds each run to the consumption figures, in the run's transaction. */
     private readonly consumption: ConsumptionKeeper,
+    /** Counts each run by outcome and cause, in the run's transaction. */
+    private readonly healthCounter: HealthCounter,
   ) {
+    this.enabledSinkIds = [...enabledSinks.values()];
+    this.sinkNames = new Map([...enabledSinks].map(([name, id]) => [id, name]));
+    this.rendersHealth = [...renderers.values()].some((renderer) => renderer.delivery !== 'newest-per-key');
     this.insertRun = db.prepare(
       `INSERT INTO runs (meter_id, job_id, read_at, finished_at, outcome, error, missing, reading_count, simulated)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -132,6 +144,7 @@ export class RunWriter {
       if (first === 0) first = last;
     }
     const consumption = this.consumption.record(meter.id, run);
+    const counts = this.healthCounter.count(meter.id, jobId, run);
     // One transaction hands out consecutive ids, so the run's readings are the range first…last.
     if (run.readings.length > 0) {
       const rendered: PayloadRun = {
@@ -142,6 +155,8 @@ export class RunWriter {
         readAt: run.readAt,
         readings: run.readings,
         ...(consumption.figures.length > 0 && { consumption: consumption.figures }),
+        // Before this run is queued: a sink that keeps up shows a backlog of 0.
+        ...(this.rendersHealth && { health: this.health(run, counts) }),
       };
       for (const sinkId of this.enabledSinkIds) {
         const renderer = this.renderers.get(sinkId);
@@ -150,6 +165,19 @@ export class RunWriter {
       }
     }
     return { runId, readings: run.readings.length, queued: run.readings.length * this.enabledSinkIds.length, outOfOrder: consumption.outOfOrder };
+  }
+
+  /** What the run carries of the logger's health: the counts, and each sink's backlog and newest latency. */
+  private health(run: JobRunInput, counts: JobRunCounts): RunHealth {
+    const latencies = this.outbox.deliveryLatencies();
+    return {
+      counts,
+      durationMs: run.finishedAt.getTime() - run.readAt.getTime(),
+      sinks: this.enabledSinkIds.map((sinkId) => {
+        const { pending, oldestReadAt } = this.outbox.backlog(sinkId);
+        return { sink: this.sinkNames.get(sinkId) ?? '', pending, oldestPendingReadAt: oldestReadAt === null ? null : new Date(oldestReadAt), latencyMs: latencies.get(sinkId) ?? null };
+      }),
+    };
   }
 
   private meter(run: JobRunInput): MeterRow {

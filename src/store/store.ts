@@ -9,6 +9,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { ConsumptionKeeper, readConsumption } from './consumption.js';
 import { directoryError, errorCodeOf, StoreError, toStoreError } from './errors.js';
 import { Exporter } from './export.js';
+import { HealthCounter } from './health.js';
 import { notRegularFileReason } from './storage-file.js';
 import { assertCurrent, assertLoggerDatabase, assertNotTooNew, defaultMigrationsDir, loadMigrations, migrate, type Migration } from './migrations.js';
 import { Outbox, registerPayloadFormats, registerSinks } from './outbox.js';
@@ -21,6 +22,7 @@ import type {
   ConsumptionRow,
   ExportFilter,
   ExportRow,
+  HealthStatus,
   HeldEntry,
   JobRunInput,
   MeterHistory,
@@ -55,6 +57,7 @@ export class Store {
     private readonly pruner: Pruner,
     private readonly statusReader: StatusReader,
     private readonly exporter: Exporter,
+    private readonly healthCounter: HealthCounter,
     /** Deletes what opening left behind (a reader's snapshot copy); runs after the connection closes. */
     private readonly release: () => void,
   ) {}
@@ -98,14 +101,16 @@ export class Store {
       }
       const consumption = new ConsumptionKeeper(db, options.consumption);
       if (options.readOnly !== true) consumption.ensureCurrent();
+      const healthCounter = new HealthCounter(db);
       return new Store(
         db,
         path,
-        new RunWriter(db, path, [...sinkIds.values()], outbox, renderers, consumption),
+        new RunWriter(db, path, sinkIds, outbox, renderers, consumption, healthCounter),
         outbox,
         new Pruner(db, path),
         new StatusReader(db, outbox),
         new Exporter(db, path),
+        healthCounter,
         release,
       );
     } catch (error) {
@@ -182,9 +187,17 @@ export class Store {
     return this.guard(`reading the backlog of sink ${sink}`, () => this.outbox.pendingRuns(sink, options));
   }
 
-  /** The sink confirmed these readings (ranges of ids): they leave its backlog (in one transaction). Returns how many were pending. */
-  markDelivered(sink: string, readings: readonly IdRange[]): number {
-    return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readings));
+  /**
+   * The sink confirmed these readings (ranges of ids) at `confirmedAt` (now by default): they
+   * leave its backlog (in one transaction), and the delivery's latency is kept. Returns how many were pending.
+   */
+  markDelivered(sink: string, readings: readonly IdRange[], confirmedAt?: Date): number {
+    return this.guard(`marking readings delivered to ${sink}`, () => this.outbox.markDelivered(sink, readings, confirmedAt));
+  }
+
+  /** The health counters per meter and job, and each sink's newest delivery latency. */
+  health(): HealthStatus {
+    return this.guard('reading the health counters', () => this.healthCounter.read());
   }
 
   /** A newest-per-key sink: queues again each key it was last sent longer than `olderThanMs` ago (its target would mark it timed out); returns how many. */

@@ -69,6 +69,58 @@ export interface PayloadRun {
   readonly readings: readonly PayloadReading[];
   /** The figures of the consumption periods this run changed, as they stand with it; absent when rendered from stored readings. */
   readonly consumption?: readonly PeriodFigures[];
+  /** The logger's health as it stands with this run; absent when rendered from stored readings. */
+  readonly health?: RunHealth;
+}
+
+/**
+ * Why a run failed or stopped partway: the meter client's error codes ('closed': cut short by a
+ * stop), or 'other' (the meter answered none of the job's registers, say).
+ */
+export type RunCause = 'no-answer' | 'corrupt-answer' | 'line-noise' | 'link-failure' | 'closed' | 'other';
+
+/** A meter's job's runs since the store began counting (migration 0007): cumulative, never reset. */
+export interface JobRunCounts {
+  readonly runs: number;
+  readonly ok: number;
+  readonly partial: number;
+  readonly failed: number;
+  /** Failed or partial runs by cause; 'closed' counts as other. */
+  readonly noAnswer: number;
+  readonly corruptAnswer: number;
+  readonly lineNoise: number;
+  readonly linkFailure: number;
+  readonly other: number;
+}
+
+/** One sink's backlog as the store saw it when a run was committed, the run's own readings not counted. */
+export interface SinkBacklog {
+  readonly sink: string;
+  /** Readings waiting (newest-per-key: keys waiting). */
+  readonly pending: number;
+  /** Read time of the oldest waiting reading; null when nothing waits. */
+  readonly oldestPendingReadAt: Date | null;
+  /** The newest confirmed delivery: from its run's commit to the sink's confirmation; null before the first (and for newest-per-key sinks). */
+  readonly latencyMs: number | null;
+}
+
+/**
+ * What a run with readings carries of the logger's health. Counters, not events: a failed run
+ * has no readings for the outbox to carry, so its failure reaches a sink with the next run that
+ * has some.
+ */
+export interface RunHealth {
+  readonly counts: JobRunCounts;
+  /** From the run's tick to its end (waiting for the meter included). */
+  readonly durationMs: number;
+  /** Every sink this process delivers to. */
+  readonly sinks: readonly SinkBacklog[];
+}
+
+/** The health counters and the newest delivery latency of each sink, as stored. */
+export interface HealthStatus {
+  readonly jobs: readonly { readonly meter: string; readonly job: string; readonly counts: JobRunCounts }[];
+  readonly sinks: readonly { readonly sink: string; readonly latencyMs: number; readonly confirmedAt: Date }[];
 }
 
 /**
@@ -124,6 +176,8 @@ export interface JobRunInput {
   readonly finishedAt: Date;
   readonly outcome: RunOutcome;
   readonly error: string | null;
+  /** Why a run that is not ok failed; null or left out for an ok run (a run that is not ok without one counts as 'other'). */
+  readonly cause?: RunCause | null;
   /** Register ids the meter left out (it does not have them). */
   readonly missing: readonly number[];
   readonly readings: readonly RegisterReading[];

@@ -35,8 +35,11 @@ function scriptedSink(answer: (lines: readonly string[]) => SinkError | null, ba
   };
 }
 
-/** The runs' own lines: these tests count points per run (consumption lines: test/consumption/). */
-const runLinesOnly: EveryReadingRenderer = { format: influxLines.format, render: (run) => influxLines.render({ ...run, consumption: [] }) };
+/** The runs' own lines: these tests count points per run (consumption lines: test/consumption/; health lines: test/sinks/influxdb-health.test.ts). */
+const runLinesOnly: EveryReadingRenderer = {
+  format: influxLines.format,
+  render: (run) => influxLines.render({ meter: run.meter, model: run.model, serial: run.serial, job: run.job, readAt: run.readAt, readings: run.readings }),
+};
 
 /**
  * A store with `runs` live runs queued for influxdb; `rendered`: with their lines stored as the

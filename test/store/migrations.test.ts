@@ -199,6 +199,25 @@ const seeds: Record<number, { seed(db: Database): void; check(store: Store): voi
       );
     },
   },
+  7: {
+    // Health counters and a sink's newest delivery latency: kept as they are.
+    seed(db) {
+      db.exec(`
+        INSERT INTO meters (id, name, model, serial) VALUES (1, 'home', 'multical-402', 70000402);
+        INSERT INTO jobs (id, name) VALUES (1, 'live');
+        INSERT INTO sinks (id, name, enabled, delivery) VALUES (1, 'influxdb', 1, 'every-reading');
+        INSERT INTO job_health (meter_id, job_id, runs, ok, partial, failed, no_answer, corrupt_answer, line_noise, link_failure, other)
+          VALUES (1, 1, 10, 6, 1, 3, 2, 1, 0, 1, 0);
+        INSERT INTO sink_latency (sink_id, run_id, latency_ms, confirmed_at) VALUES (1, 42, 153, 1768212000153);
+      `);
+    },
+    check(store) {
+      assert.deepEqual(store.health(), {
+        jobs: [{ meter: 'home', job: 'live', counts: { runs: 10, ok: 6, partial: 1, failed: 3, noAnswer: 2, corruptAnswer: 1, lineNoise: 0, linkFailure: 1, other: 0 } }],
+        sinks: [{ sink: 'influxdb', latencyMs: 153, confirmedAt: new Date(1768212000153) }],
+      });
+    },
+  },
 };
 
 function sha256(path: string): string {

@@ -13,12 +13,16 @@
 import { derive, type PeriodFigures } from '../../consumption/index.js';
 import { isDateTimeUnit } from '../../kmp/index.js';
 import { registerById } from '../../registers/index.js';
-import type { EveryReadingRenderer } from '../../store/index.js';
+import type { EveryReadingRenderer, RunHealth } from '../../store/index.js';
 import { toCanonical } from '../canonical-units.js';
 
 export const MEASUREMENT = 'kamstrup';
 /** One point per meter and period, at the period's start: rewritten while the period fills. */
 export const CONSUMPTION_MEASUREMENT = 'kamstrup_consumption';
+/** The logger's own health, with every run that has readings: cumulative run counts per meter and job. */
+export const HEALTH_MEASUREMENT = 'kamstrup_health';
+/** Each sink's backlog and newest delivery latency, with every run that has readings. */
+export const DELIVERY_MEASUREMENT = 'kamstrup_delivery';
 
 export interface PointReading {
   readonly registerId: number;
@@ -138,14 +142,47 @@ export function consumptionLine(meter: string, figures: PeriodFigures, readAt: D
  * so lines stored by an older version are dropped.
  */
 export const influxLines: EveryReadingRenderer = {
-  format: 'influxdb-line-ms/2',
+  format: 'influxdb-line-ms/3',
   render: (run) => {
     const lines = (run.consumption ?? []).map((figures) => consumptionLine(run.meter, figures, run.readAt));
     const line = toLine(run, 'ms');
     if (line !== null) lines.unshift(line);
+    if (run.health) lines.push(...healthLines(run.meter, run.job, run.readings.length, run.health, run.readAt));
     return lines.length > 0 ? lines.join('\n') : null;
   },
 };
+
+/**
+ * The health a run carries, as lines at its read time (ms): its meter's job's cumulative counts,
+ * and a line per sink with its backlog. Counters rather than events because a failed run has no
+ * readings for the outbox to carry: an outage's failures arrive with the next run that has
+ * readings, and the newest point's age is the time since the last good reading.
+ */
+export function healthLines(meter: string, job: string, readings: number, health: RunHealth, readAt: Date): string[] {
+  const { counts } = health;
+  const ms = readAt.getTime();
+  // In key order, as Point writes them; tags job, meter: no field has a tag's name.
+  const fields: [string, number][] = [
+    ['corrupt_answer', counts.corruptAnswer],
+    ['duration_ms', health.durationMs],
+    ['failed', counts.failed],
+    ['line_noise', counts.lineNoise],
+    ['link_failure', counts.linkFailure],
+    ['no_answer', counts.noAnswer],
+    ['ok', counts.ok],
+    ['other', counts.other],
+    ['partial', counts.partial],
+    ['readings', readings],
+    ['runs', counts.runs],
+  ];
+  const lines = [`${HEALTH_MEASUREMENT}${tag('job', job)}${tag('meter', meter)} ${fields.map(([key, value]) => `${key}=${Math.round(value)}i`).join(',')} ${ms}`];
+  for (const sink of health.sinks) {
+    const oldestS = sink.oldestPendingReadAt === null ? 0 : Math.max(0, ms - sink.oldestPendingReadAt.getTime()) / 1000;
+    const latency = sink.latencyMs === null ? '' : `latency_ms=${sink.latencyMs},`;
+    lines.push(`${DELIVERY_MEASUREMENT}${tag('sink', sink.sink)} ${latency}oldest_pending_s=${oldestS},pending=${sink.pending}i ${ms}`);
+  }
+  return lines;
+}
 
 /** A tag in key order (meter, model, serial); an empty value is left out, as Point does. */
 function tag(key: string, value: string): string {
