@@ -25,6 +25,7 @@ import {
   type Unit,
   type ValueMapping,
 } from './dashboard.js';
+import { health } from './health.js';
 
 /** The time zone the dashboards count days in until the user sets theirs. */
 export const DEFAULT_TIME_ZONE = 'Europe/Amsterdam';
@@ -288,6 +289,7 @@ export const dashboards: Readonly<Record<string, Dashboard>> = {
   'kamstrup-live.json': live,
   'kamstrup-consumption.json': consumption,
   'kamstrup-statistics.json': statistics,
+  'kamstrup-health.json': health(DEFAULT_TIME_ZONE),
 };
 
 /** A dashboard as its committed file holds it. */

@@ -22,6 +22,11 @@ const CUSTOM_UNIT = /^(suffix|prefix|si|count|time):.+$/;
 /** The consumption measurement's fields (issue 12, part 1). */
 const CONSUMPTION_FIELDS = new Set(['energy_kwh', 'volume_m3', 'hours', 'peak_power_kw', 't1_mean', 't2_mean', 'dt_mean', 'cooling_m3_per_mwh', 'gap_hours', 'resets', 'simulated', 'open']);
 const CATALOGUE_FIELDS = new Set(registerCatalogue.map((register) => register.name));
+/** The logger's health measurements (src/sinks/influxdb/point.ts, healthLines). */
+const HEALTH_FIELDS = new Set(['runs', 'ok', 'partial', 'failed', 'no_answer', 'corrupt_answer', 'line_noise', 'link_failure', 'other', 'duration_ms', 'readings']);
+const DELIVERY_FIELDS = new Set(['pending', 'oldest_pending_s', 'latency_ms']);
+/** Measured per sink, not per meter: no $meter filter. */
+const UNTAGGED_BY_METER = new Set(['kamstrup_delivery']);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -120,7 +125,7 @@ describe('Grafana dashboards', () => {
             assert.ok(['time_series', 'table'].includes(string(target.resultFormat, 'resultFormat')));
             const query = string(target.query, `${title}: query`);
             assert.match(query, /^SELECT /, `${title}: InfluxQL`);
-            assert.ok(query.includes('"meter" =~ /^$meter$/'), `${title}: filtered by $meter as a regex`);
+            if (!UNTAGGED_BY_METER.has(/FROM "([^"]+)"/.exec(query)?.[1] ?? '')) assert.ok(query.includes('"meter" =~ /^$meter$/'), `${title}: filtered by $meter as a regex`);
             assert.ok(query.includes('$timeFilter'), `${title}: filtered by $timeFilter`);
             if (/GROUP BY time\(/.test(query)) assert.ok(query.includes("tz('${tz:raw}')"), `${title}: days counted in the dashboard's time zone`);
           }
@@ -128,12 +133,12 @@ describe('Grafana dashboards', () => {
         }
       });
 
-      it('queries only fields the InfluxDB sink (kamstrup) and the consumption figures (kamstrup_consumption) have', () => {
+      it('queries only fields the InfluxDB sink writes (kamstrup, kamstrup_consumption, kamstrup_health, kamstrup_delivery)', () => {
         for (const panel of panelsOf(board)) {
           for (const target of panel.type === 'row' ? [] : array(panel.targets, 'targets')) {
             const query = string(object(target, 'target').query, 'query');
             const measurement = /FROM "([^"]+)"/.exec(query)?.[1];
-            const known = measurement === 'kamstrup' ? CATALOGUE_FIELDS : measurement === 'kamstrup_consumption' ? CONSUMPTION_FIELDS : null;
+            const known = { kamstrup: CATALOGUE_FIELDS, kamstrup_consumption: CONSUMPTION_FIELDS, kamstrup_health: HEALTH_FIELDS, kamstrup_delivery: DELIVERY_FIELDS }[measurement ?? ''] ?? null;
             assert.ok(known, `${String(panel.title)}: measurement ${measurement}`);
             const selected = query.slice(0, query.indexOf(' FROM '));
             for (const [, field] of selected.matchAll(/(?:\(|SELECT )"([^"]+)"/g)) assert.ok(known.has(field ?? ''), `${String(panel.title)}: field ${field} of ${measurement}`);

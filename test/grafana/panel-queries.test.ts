@@ -83,10 +83,20 @@ async function fillFromTheSink(server: InfluxDb1Server, path: string, now: numbe
   // The logger's own kamstrup_consumption points go out with the runs, cut in the dashboards' zone;
   // the fixture written afterwards overwrites those of the same periods (same series, same time).
   const store = Store.open(path, { sinks: ['influxdb'], renderers: { influxdb: influxLines }, consumption: { timeZone: TIME_ZONE, gapMs: 2 * HOUR_MS, billingDates: {} } });
+  const delivery = new Delivery({ sink: createInfluxSink({ ...UNSET_SINK_SETTINGS, url: server.url, api: 'v1', database: DATABASE, batchSize: 5000, timeoutMs: 30_000 }), store, logger: silent });
+  const deliverAll = async (): Promise<void> => {
+    for (;;) {
+      const { delivered, rejected } = await delivery.deliverBatch();
+      assert.equal(rejected, 0, 'InfluxDB takes every point');
+      if (delivered === 0) break;
+    }
+  };
   try {
     const end = Math.floor(now / LIVE_EVERY_MS) * LIVE_EVERY_MS;
     const start = end - DAYS * 86_400_000;
     for (const meter of METERS) {
+      // Between the meters, so the second one's runs carry a delivery latency (kamstrup_delivery).
+      if (meter !== METERS[0]) await deliverAll();
       let clock = start;
       const simulator = new SimulatedMultical402({ seed: meter.seed, serialNumber: meter.serial, now: () => clock });
       for (let time = start; time <= end; time += LIVE_EVERY_MS) {
@@ -108,12 +118,7 @@ async function fillFromTheSink(server: InfluxDb1Server, path: string, now: numbe
         }
       }
     }
-    const delivery = new Delivery({ sink: createInfluxSink({ ...UNSET_SINK_SETTINGS, url: server.url, api: 'v1', database: DATABASE, batchSize: 5000, timeoutMs: 30_000 }), store, logger: silent });
-    for (;;) {
-      const { delivered, rejected } = await delivery.deliverBatch();
-      assert.equal(rejected, 0, 'InfluxDB takes every point');
-      if (delivered === 0) break;
-    }
+    await deliverAll();
     assert.equal(store.status().sinks.find((sink) => sink.name === 'influxdb')?.pending, 0, 'everything delivered');
   } finally {
     store.close();
@@ -220,7 +225,9 @@ describe('every dashboard panel query on InfluxDB 1.6 filled by the InfluxDB sin
             for (const intervalMs of intervals) {
               const series = await run(board, panel, target, meters, intervalMs);
               const seen = [...new Set(series.map((s) => s.tags.meter))].sort();
-              assert.deepEqual(seen, [...meters].sort(), `${target.refId} (${meters.join(', ')}, ${intervalMs} ms): one series per meter asked for`);
+              // The delivery panels are per sink, for every meter.
+              if (target.query.includes('$meter')) assert.deepEqual(seen, [...meters].sort(), `${target.refId} (${meters.join(', ')}, ${intervalMs} ms): one series per meter asked for`);
+              else assert.ok(series.length > 0, `${target.refId}: a series`);
               for (const s of series) assert.ok(s.values.some((row) => row.slice(1).some((value) => value !== null)), `${target.refId} of ${s.tags.meter}: has values`);
             }
           }

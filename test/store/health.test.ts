@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Store, type EveryReadingRenderer, type PayloadRun, type RunHealth } from '../../src/store/index.js';
+import { readingRangesOf, Store, type EveryReadingRenderer, type PayloadRun, type RunHealth } from '../../src/store/index.js';
 import { jobRun, liveReadings, tempStore } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 12, 10, 0, 0);
@@ -82,6 +82,27 @@ describe('health counters', () => {
         sinks: [{ sink: 'influxdb', pending: liveReadings().length, oldestPendingReadAt: at(0), latencyMs: null }],
       });
       assert.equal(store.status().sinks[0]?.pending, 2 * liveReadings().length, 'the backlog as status counts it, this run included');
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('keeps each sink\'s newest delivery latency, from the newest run\'s commit to the confirmation; a backfill of older runs leaves it', () => {
+    const temp = tempStore();
+    try {
+      const { store } = temp;
+      store.recordJobRun(jobRun({ readAt: at(0), finishedAt: at(0.5), readings: liveReadings(0) }));
+      const [first] = store.pendingRuns('influxdb', { limit: 100 });
+      assert.ok(first);
+      store.markDelivered('influxdb', readingRangesOf(first), at(1));
+      assert.deepEqual(store.health().sinks, [{ sink: 'influxdb', latencyMs: 30_000, confirmedAt: at(1) }]);
+      store.recordJobRun(jobRun({ readAt: at(5), finishedAt: at(5.25), readings: liveReadings(1) }));
+      store.markDelivered('influxdb', store.pendingRuns('influxdb', { limit: 100 }).flatMap(readingRangesOf), at(6));
+      assert.deepEqual(store.health().sinks, [{ sink: 'influxdb', latencyMs: 45_000, confirmedAt: at(6) }]);
+      // Backfill: the first run again, an hour later.
+      store.requeue('influxdb', { to: at(1) });
+      store.markDelivered('influxdb', store.pendingRuns('influxdb', { limit: 100 }).flatMap(readingRangesOf), at(60));
+      assert.deepEqual(store.health().sinks, [{ sink: 'influxdb', latencyMs: 45_000, confirmedAt: at(6) }]);
     } finally {
       temp.cleanup();
     }
