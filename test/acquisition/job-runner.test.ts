@@ -217,6 +217,7 @@ describe('JobRunner records what happened', () => {
       assert.equal(run?.outcome, 'failed');
       assert.equal(run?.readingCount, 0);
       assert.match(run?.error ?? '', /none of the job's registers \(volume_reverse, water_temperature\).*model/);
+      assert.equal(disk.store.health().jobs[0]?.counts.other, 1, 'counted as other');
       const line = logs.find((r) => r.msg.startsWith('job run'));
       assert.equal(line?.level, 'warn');
       assert.match(line?.msg ?? '', /^job run failed: the meter has none of the job's registers/);
@@ -276,8 +277,31 @@ describe('JobRunner records what happened', () => {
       assert.ok((run?.readingCount ?? 0) >= 8, `the readings of the first batch at least are kept (${run?.readingCount})`);
       assert.match(run?.error ?? '', /^stopped by SIGTERM before reading \S/);
       assert.doesNotMatch(run?.error ?? '', /closed/);
+      assert.deepEqual(disk.store.health().jobs.map((j) => [j.counts.partial, j.counts.other]), [[1, 1]], 'a stop counts as other');
       const line = logs.find((r) => r.msg.startsWith('job run'));
       assert.equal(line?.level, 'info', 'a stop is no failure');
+    } finally {
+      await session.client.close();
+      disk.store.close();
+    }
+  });
+
+  it('a meter that goes silent: the run failed with cause no-answer, counted so; partway through, partial with it', async () => {
+    const disk = new FillingDisk(join(temp.dir, 'silent.sqlite'));
+    const runner = new JobRunner({ recorder: disk, logger: capturedLogger().logger });
+    const real = new SimulatedMultical402();
+    let answered = 0;
+    let silentAfter = Infinity;
+    const meter = { answer: (request: KmpRequest) => (request.command === 'get-register' && ++answered > silentAfter ? null : real.answer(request)) };
+    const session = new MeterSession('home', 'multical-402', new MeterClient(new SimulatedLink(meter, { turnaroundMs: 0 }, 'simulated multical-402'), { responseTimeoutMs: 50, retries: 0, retryPauseMs: 0 }));
+    try {
+      const statistics: JobDefinition = { name: 'statistics', cron: '* * * * *', registerIds: [...range(123, 130), 146, 147, ...range(138, 145), 149, 150], meters: ['home'] };
+      silentAfter = 1; // the first of three batches answered
+      assert.equal(await runner.run(statistics, session, tick(0)), 'partial');
+      silentAfter = 0;
+      answered = 0;
+      assert.equal(await runner.run(statistics, session, tick(1)), 'failed');
+      assert.deepEqual(disk.store.health().jobs[0]?.counts, { runs: 2, ok: 0, partial: 1, failed: 1, noAnswer: 2, corruptAnswer: 0, lineNoise: 0, linkFailure: 0, other: 0 });
     } finally {
       await session.client.close();
       disk.store.close();
