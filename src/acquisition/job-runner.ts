@@ -5,7 +5,7 @@
 
 import { MeterError } from '../meter/errors.js';
 import type { Logger } from '../log/logger.js';
-import { registerById, type RegisterReading } from '../registers/index.js';
+import { registerById, shownValue, type RegisterReading } from '../registers/index.js';
 import { StoreError, type JobRunInput, type RunCause } from '../store/index.js';
 import type { MeterSession } from './meter-session.js';
 
@@ -239,8 +239,7 @@ export class JobRunner {
 export function loggedValues(readings: Iterable<RegisterReading>): Record<string, string> {
   const values: Record<string, string> = {};
   for (const reading of readings) {
-    const shown = reading.text !== undefined ? (reading.text ?? 'no date yet') : `${reading.value} ${reading.unit}`.trim();
-    values[reading.name ?? `register_${reading.registerId}`] = shown;
+    values[reading.name ?? `register_${reading.registerId}`] = shownValue(reading);
   }
   return values;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createSinks } from '../app/sinks.js';
+import { shownValue } from '../registers/index.js';
 import type { KeyedEntryStatus, StoreStatus } from '../store/index.js';
 import { configOption, loadConfigOrExit, openExistingStore } from './config-option.js';
 import { formatColumns } from './output.js';
@@ -42,7 +43,7 @@ export function formatStatus(status: StoreStatus, now: Date): string {
     const values = meter.values.map((v) => [
       '   ',
       v.name ?? `register ${v.registerId}`,
-      v.text !== undefined ? (v.text ?? '(no date yet)') : `${v.value} ${v.unit}`.trim(),
+      shownValue(v),
       when(v.readAt, now),
     ]);
     const simulated = meter.values.filter((v) => v.simulated).length;

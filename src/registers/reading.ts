@@ -30,3 +30,8 @@ export function toReading(record: RegisterRecord): RegisterReading {
     ? { ...reading, text: formatDateTime(record.unitCode, record.value, record.mantissaBytes) }
     : reading;
 }
+
+/** A reading as people read it: "74.561 MWh", "2.6 kW", a date as the date ("2026-11-17"), "(no date yet)". */
+export function shownValue(reading: Pick<RegisterReading, 'value' | 'unit' | 'text'>): string {
+  return reading.text !== undefined ? (reading.text ?? '(no date yet)') : `${reading.value} ${reading.unit}`.trim();
+}
