@@ -76,9 +76,18 @@ export function exitOf(child: ChildProcess): Promise<Exit> {
 
 /** Runs the CLI to completion; a child that overruns `timeoutMs` is killed and the test fails. */
 export async function run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = performance.now();
-  const child = spawnCli(args, options.env, options.cwd);
+  const output = await outputOf(spawnCli(args, options.env, options.cwd), `kamstrup-logger ${args.join(' ')}`, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  return { ...output, durationMs: performance.now() - started };
+}
+
+export interface ChildOutput extends Exit {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A child's output once it has exited; one that overruns `timeoutMs` is killed and the test fails, naming `label`. */
+export async function outputOf(child: ChildProcess, label: string, timeoutMs: number): Promise<ChildOutput> {
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -90,16 +99,13 @@ export async function run(args: readonly string[], options: RunOptions = {}): Pr
   }, timeoutMs);
   try {
     const { code, signal } = await exitOf(child);
-    if (timedOut) {
-      assert.fail(`kamstrup-logger ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
-    }
-    return { code, signal, stdout, stderr, durationMs: performance.now() - started };
+    if (timedOut) assert.fail(`${label} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+    return { code, signal, stdout, stderr };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Asserts the exit status, showing the output when it is not the expected one. */
 export function assertExit(result: RunResult, expected: number): void {
   assert.equal(
     result.code,

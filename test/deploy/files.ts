@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../cli/helpers.js';
+import { outputOf, repoRoot, type ChildOutput } from '../cli/helpers.js';
 
 export { repoRoot };
 
@@ -118,35 +118,10 @@ export function resolvedEnvironment(compose: ComposeFile, name: string): Record<
   return Object.fromEntries(Object.entries(environmentOf(service(compose, name))).map(([key, value]) => [key, interpolate(value, env)]));
 }
 
-export interface ProgramResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs a program to completion (killed after `timeoutMs`, which fails the test). */
-export async function runProgram(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<ProgramResult> {
+export function runProgram(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<ChildOutput> {
   const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (exitCode: number | null) => resolve(exitCode));
-    });
-    assert.ok(!timedOut, `${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
-    return { code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+  return outputOf(child, `${command} ${args.join(' ')}`, options.timeoutMs ?? 30_000);
 }
 
 /** Only PATH and HOME: no variable of the developer's shell leaks into compose's interpolation. */
